@@ -1,0 +1,338 @@
+//! ECS alert fields, and how they are written into a matching record.
+//!
+//! The output is the input record with edits spliced in; every byte outside an edit is the input's:
+//! - a field the record already has (nested, dotted or mixed) gets its value replaced in place
+//!   (`event.kind` becomes `"alert"`), except `message`, which is only added when absent;
+//! - a missing field is inserted into the deepest object of its path the record already has (`"kind":"alert"`
+//!   goes inside an existing `"event":{...}`), as nested objects for the rest of the path, and at the top level
+//!   when no part of the path exists. A key is never written twice into one object: where the record holds a
+//!   non-object under the next path segment, the rest of the path is written as one dotted key.
+//!
+//! The edit plan is computed from scanner hits (byte offsets), so JSON ([`splice_json`]) and msgpack share it.
+
+use crate::record::{json, FieldSet, Hit, Hits, Kind};
+use crate::rule;
+
+/// One field the alert writes: dotted path and its value as JSON text.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    pub path: String,
+    pub value: serde_json::Value,
+    pub json: Vec<u8>,
+    /// Only written when the record has no value there (`message`).
+    pub only_if_absent: bool,
+}
+
+/// The alert fields of the embedded rule and the field set that finds where they go in a record.
+#[derive(Debug, Clone)]
+pub struct AlertSpec {
+    pub leaves: Vec<Leaf>,
+    pub fields: FieldSet,
+    /// Slot of each leaf in `fields`.
+    leaf_slot: Vec<usize>,
+    /// Slot of `@timestamp` in `fields` (the record's own time, for the alert cap).
+    pub timestamp_slot: usize,
+}
+
+/// Where an edit goes, in the record's own byte offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Replace `start..end` with leaf `leaf`'s value.
+    Replace { start: u32, end: u32, leaf: usize },
+    /// Insert members into the object whose `{` is at `object`; `entries` are (key path, leaf index, dotted):
+    /// dotted = write the whole path as one key.
+    Insert { object: u32, entries: Vec<(String, usize, bool)> },
+}
+
+impl AlertSpec {
+    /// The ECS alert fields of rule v313 (SPEC §4).
+    pub fn for_rule() -> AlertSpec {
+        use serde_json::json;
+        let ids = |v: &[rule::Attack], k: usize| -> serde_json::Value {
+            v.iter()
+                .map(|a| match k {
+                    0 => a.0,
+                    1 => a.1,
+                    _ => a.2,
+                })
+                .collect::<Vec<_>>()
+                .into()
+        };
+        let mut leaves = vec![
+            ("event.kind", json!("alert"), false),
+            ("event.severity", json!(rule::SEVERITY_NUMBER), false),
+            ("event.risk_score", json!(rule::RISK_SCORE), false),
+            ("rule.id", json!(rule::RULE_ID), false),
+            ("rule.uuid", json!(rule::RULE_ID), false),
+            ("rule.name", json!(rule::NAME), false),
+            ("rule.version", json!(rule::VERSION), false),
+            ("rule.author", json!(rule::AUTHOR), false),
+            ("rule.license", json!(rule::LICENSE), false),
+            ("rule.ruleset", json!(rule::RULESET), false),
+            ("rule.category", json!(rule::CATEGORY), false),
+            ("rule.reference", json!(rule::REFERENCE), false),
+            ("rule.description", json!(rule::DESCRIPTION), false),
+            ("threat.framework", json!(rule::FRAMEWORK), false),
+        ];
+        for (group, list) in [
+            ("threat.tactic", rule::TACTICS),
+            ("threat.technique", rule::TECHNIQUES),
+            ("threat.technique.subtechnique", rule::SUBTECHNIQUES),
+        ] {
+            for (k, name) in ["id", "name", "reference"].iter().enumerate() {
+                let path: &'static str = Box::leak(format!("{group}.{name}").into_boxed_str());
+                leaves.push((path, ids(list, k), false));
+            }
+        }
+        leaves.push(("message", json!(rule::NAME), true));
+        let leaves: Vec<Leaf> = leaves
+            .into_iter()
+            .map(|(p, v, only_if_absent)| Leaf {
+                path: p.to_string(),
+                json: serde_json::to_vec(&v).expect("static JSON"),
+                value: v,
+                only_if_absent,
+            })
+            .collect();
+        AlertSpec::new(leaves)
+    }
+
+    fn new(leaves: Vec<Leaf>) -> AlertSpec {
+        // Every leaf and every proper prefix of one is a wanted path.
+        let mut paths: Vec<String> = Vec::new();
+        let add = |p: &str, paths: &mut Vec<String>| {
+            if !paths.iter().any(|q| q == p) {
+                paths.push(p.to_string());
+            }
+        };
+        for l in &leaves {
+            for (i, c) in l.path.char_indices() {
+                if c == '.' {
+                    add(&l.path[..i], &mut paths);
+                }
+            }
+            add(&l.path, &mut paths);
+        }
+        add("@timestamp", &mut paths);
+        let fields = FieldSet::new(&paths).expect("alert paths are valid");
+        let leaf_slot = leaves.iter().map(|l| fields.slot(&l.path).expect("leaf is in the set")).collect();
+        let timestamp_slot = fields.slot("@timestamp").expect("in the set");
+        AlertSpec { leaves, fields, leaf_slot, timestamp_slot }
+    }
+
+    /// Computes the edits for a record whose hits (from scanning with [`AlertSpec::fields`]) are `hits`.
+    pub fn plan(&self, hits: &[Hit], root: u32) -> Vec<Edit> {
+        let mut edits: Vec<Edit> = Vec::new();
+        let slot = |p: &str| self.fields.slot(p);
+        let direct = |h: &&Hit| !h.in_array;
+        for (li, leaf) in self.leaves.iter().enumerate() {
+            let s = self.leaf_slot[li] as u16;
+            if leaf.only_if_absent {
+                if hits.iter().any(|h| h.slot == s) {
+                    continue;
+                }
+            } else {
+                let mut any = false;
+                for h in hits.iter().filter(|h| h.slot == s).filter(direct) {
+                    edits.push(Edit::Replace { start: h.start, end: h.end, leaf: li });
+                    any = true;
+                }
+                if any {
+                    continue;
+                }
+            }
+            // Insert: into the deepest existing object on the path, else the root.
+            let cuts: Vec<usize> = leaf.path.match_indices('.').map(|(i, _)| i).collect();
+            let mut target: Option<(u32, usize)> = None; // (object offset, prefix length)
+            for &cut in cuts.iter().rev() {
+                let ps = slot(&leaf.path[..cut]).map(|s| s as u16);
+                let obj = hits
+                    .iter()
+                    .filter(|h| Some(h.slot) == ps && h.kind == Kind::Object)
+                    .filter(direct)
+                    .map(|h| h.start)
+                    .min();
+                if let Some(o) = obj {
+                    target = Some((o, cut + 1));
+                    break;
+                }
+            }
+            let (object, skip) = target.unwrap_or((root, 0));
+            let rest = &leaf.path[skip..];
+            // A non-object value under the next segment in this very object forces a dotted key.
+            let next = rest.split('.').next().unwrap_or(rest);
+            let next_path = &leaf.path[..skip + next.len()];
+            let dotted = rest.contains('.')
+                && slot(next_path).is_some_and(|ns| {
+                    hits.iter().any(|h| h.slot as usize == ns && h.container == object && h.kind != Kind::Object)
+                });
+            let entry = (rest.to_string(), li, dotted);
+            match edits.iter_mut().find(|e| matches!(e, Edit::Insert { object: o, .. } if *o == object)) {
+                Some(Edit::Insert { entries, .. }) => entries.push(entry),
+                _ => edits.push(Edit::Insert { object, entries: vec![entry] }),
+            }
+        }
+        edits
+    }
+
+    /// Renders the members of an insert as JSON text (without braces), grouping shared path segments into
+    /// nested objects.
+    pub fn insert_json(&self, entries: &[(String, usize, bool)], out: &mut Vec<u8>) {
+        let items: Vec<(Vec<&str>, usize)> = entries
+            .iter()
+            .map(|(p, li, dotted)| (if *dotted { vec![p.as_str()] } else { p.split('.').collect() }, *li))
+            .collect();
+        self.members(&items, 0, out);
+    }
+
+    fn members(&self, items: &[(Vec<&str>, usize)], depth: usize, out: &mut Vec<u8>) {
+        let mut done: Vec<&str> = Vec::new();
+        let mut first = true;
+        for (segs, li) in items {
+            let key = segs[depth];
+            if segs.len() > depth + 1 && done.contains(&key) {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(&serde_json::to_vec(key).expect("string"));
+            out.push(b':');
+            if segs.len() == depth + 1 {
+                out.extend_from_slice(&self.leaves[*li].json);
+            } else {
+                done.push(key);
+                let group: Vec<(Vec<&str>, usize)> = items
+                    .iter()
+                    .filter(|(s, _)| s.len() > depth + 1 && s[depth] == key)
+                    .cloned()
+                    .collect();
+                out.push(b'{');
+                self.members(&group, depth + 1, out);
+                out.push(b'}');
+            }
+        }
+    }
+
+    /// The record's own time (seconds since the epoch) from `@timestamp`, when it has one.
+    pub fn timestamp(&self, record: &[u8], hits: &Hits) -> Option<i64> {
+        let h = hits.of(self.timestamp_slot).next()?;
+        match h.kind {
+            Kind::Str => parse_rfc3339(hits.text(record, h)),
+            Kind::Number => {
+                let t = std::str::from_utf8(&record[h.start as usize..h.end as usize]).ok()?;
+                t.parse::<f64>().ok().map(|ms| (ms / 1000.0).floor() as i64)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Writes the alert version of a JSON record: `record` with `edits` applied.
+pub fn splice_json(spec: &AlertSpec, record: &[u8], mut edits: Vec<Edit>, out: &mut Vec<u8>) {
+    let key = |e: &Edit| match e {
+        Edit::Replace { start, .. } => (*start as usize, 1),
+        Edit::Insert { object, .. } => (*object as usize + 1, 0),
+    };
+    edits.sort_by_key(key);
+    out.reserve(record.len() + 1024);
+    let mut at = 0usize;
+    for e in &edits {
+        match e {
+            Edit::Replace { start, end, leaf } => {
+                let (s, e) = (*start as usize, *end as usize);
+                if s < at {
+                    continue; // inside an earlier edit: cannot happen with valid plans
+                }
+                out.extend_from_slice(&record[at..s]);
+                out.extend_from_slice(&spec.leaves[*leaf].json);
+                at = e;
+            }
+            Edit::Insert { object, entries } => {
+                let s = *object as usize + 1;
+                if s < at {
+                    continue;
+                }
+                out.extend_from_slice(&record[at..s]);
+                spec.insert_json(entries, out);
+                let k = record[s..].iter().position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t')).map(|k| s + k);
+                if k.is_some_and(|k| record[k] != b'}') {
+                    out.push(b',');
+                }
+                at = s;
+            }
+        }
+    }
+    out.extend_from_slice(&record[at..]);
+}
+
+/// Scans `record` for the alert fields and returns the alert output; `None` if the record cannot be read.
+pub fn alert_json(spec: &AlertSpec, record: &[u8], hits: &mut Hits) -> Option<Vec<u8>> {
+    json::scan(record, &spec.fields, hits).ok()?;
+    let edits = spec.plan(&hits.hits, hits.root);
+    let mut out = Vec::new();
+    splice_json(spec, record, edits, &mut out);
+    Some(out)
+}
+
+/// Parses an RFC 3339 / ISO 8601 timestamp (`2024-05-01T12:00:00.123Z`, `+02:00` offsets, a space for `T`)
+/// to seconds since the epoch.
+pub fn parse_rfc3339(t: &[u8]) -> Option<i64> {
+    let num = |s: &[u8]| -> Option<i64> {
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    if t.len() < 19 || t[4] != b'-' || t[7] != b'-' || !matches!(t[10], b'T' | b't' | b' ') || t[13] != b':' || t[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+    let (h, mi, s) = (num(&t[11..13])?, num(&t[14..16])?, num(&t[17..19])?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut rest = &t[19..];
+    if rest.first() == Some(&b'.') {
+        let k = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        rest = &rest[1 + k..];
+    }
+    let offset = match rest {
+        [] | [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] => {
+            let v = num(&[*hh1, *hh2])? * 3600 + num(&[*mm1, *mm2])? * 60;
+            if *sign == b'+' {
+                v
+            } else {
+                -v
+            }
+        }
+        _ => return None,
+    };
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + h * 3600 + mi * 60 + s - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339(b"1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339(b"2024-05-01T12:00:00.123Z"), Some(1714564800));
+        assert_eq!(parse_rfc3339(b"2024-05-01T14:00:00+02:00"), Some(1714564800));
+        assert_eq!(parse_rfc3339(b"2024-05-01 12:00:00"), Some(1714564800));
+        assert_eq!(parse_rfc3339(b"2000-02-29T00:00:00Z"), Some(951782400));
+        assert_eq!(parse_rfc3339(b"yesterday"), None);
+        assert_eq!(parse_rfc3339(b"2024-13-01T00:00:00Z"), None);
+    }
+}

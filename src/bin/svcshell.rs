@@ -1,0 +1,235 @@
+//! The `svcshell` command: `replay` recorded NDJSON events through the filter, `bench` its speed against a
+//! serde_json `Value` baseline, `explain` why records did or did not alert.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use svcshell::{Action, Filter};
+
+#[derive(Parser)]
+#[command(name = "svcshell", version, about = "Elastic's \"System Shells via Services\" rule, run on every record in flight")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+struct Settings {
+    /// A filter property, as a shipper would pass it (repeatable): mode, exception, max_alerts, alert_window, sources.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Shorthand for --set mode=alerts_only: only alerts are written.
+    #[arg(long)]
+    alerts_only: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read NDJSON records, write every passing record (alerts tagged) to stdout in input order.
+    Replay {
+        #[command(flatten)]
+        settings: Settings,
+        /// Input files; `-` or none reads standard input.
+        files: Vec<String>,
+    },
+    /// Measure the filter's throughput on a file held in memory, next to a serde_json Value baseline.
+    Bench {
+        #[command(flatten)]
+        settings: Settings,
+        /// Passes over the file (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        passes: usize,
+        /// Passes of the (slow) baseline.
+        #[arg(long, default_value_t = 3)]
+        baseline_passes: usize,
+        file: String,
+    },
+}
+
+fn filter_from(s: &Settings) -> Result<Filter, String> {
+    let mut props: Vec<(String, String)> = Vec::new();
+    for kv in &s.set {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(format!("--set {kv}: expected KEY=VALUE"));
+        };
+        props.push((k.to_string(), v.to_string()));
+    }
+    if s.alerts_only {
+        props.push(("mode".into(), "alerts_only".into()));
+    }
+    Filter::from_properties(&props).map_err(|e| format!("configuration error: {e}"))
+}
+
+fn open(path: &str) -> io::Result<(Box<dyn Read>, Option<u64>)> {
+    if path == "-" {
+        return Ok((Box::new(io::stdin().lock()), None));
+    }
+    let f = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    let len = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(f), len))
+}
+
+fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
+    let files: Vec<String> = if files.is_empty() { vec!["-".into()] } else { files.to_vec() };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let start = Instant::now();
+    for path in &files {
+        let (reader, len) = open(path)?;
+        let bar = match len {
+            Some(len) if io::stderr().is_terminal() => {
+                let b = indicatif::ProgressBar::new(len);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Some(b)
+            }
+            _ => None,
+        };
+        let mut reader = BufReader::with_capacity(1 << 20, reader);
+        let mut line = Vec::with_capacity(1 << 16);
+        let mut done: u64 = 0;
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            done += n as u64;
+            if let Some(b) = &bar {
+                if done & 0xFFFFF < n as u64 {
+                    b.set_position(done);
+                }
+            }
+            let rec = line.strip_suffix(b"\n").unwrap_or(&line);
+            match filter.process(rec).action {
+                Action::Pass => {
+                    out.write_all(rec)?;
+                    out.write_all(b"\n")?;
+                }
+                Action::Alert(a) => {
+                    out.write_all(&a)?;
+                    out.write_all(b"\n")?;
+                }
+                Action::Drop => {}
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    }
+    out.flush()?;
+    let s = filter.stats();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "svcshell replay: records={} alerts={} suppressed={} excepted={} errors={} dropped={} bytes={} seconds={:.3}",
+        s.records, s.alerts, s.suppressed, s.excepted, s.errors, s.dropped, s.bytes, secs
+    );
+    Ok(())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> io::Result<()> {
+    let data = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    let lines: Vec<&[u8]> =
+        data.split(|&c| c == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).filter(|l| !l.is_empty()).collect();
+    let bytes: usize = lines.iter().map(|l| l.len()).sum();
+    let (mb, recs) = (bytes as f64 / 1e6, lines.len() as f64);
+    let mut alerts = 0usize;
+    for l in &lines {
+        if matches!(filter.process(l).action, Action::Alert(_)) {
+            alerts += 1;
+        }
+    }
+    let mut times = Vec::new();
+    for _ in 0..passes.max(1) {
+        let t = Instant::now();
+        for l in &lines {
+            std::hint::black_box(filter.process(std::hint::black_box(l)));
+        }
+        times.push(t.elapsed());
+    }
+    let fast = median(times).as_secs_f64();
+    let mut base_times = Vec::new();
+    let mut base_matches = 0usize;
+    let mut fast_matches = 0usize;
+    let mut disagree = 0usize;
+    for pass in 0..baseline_passes.max(1) {
+        let t = Instant::now();
+        for l in &lines {
+            let m = std::hint::black_box(filter.matches_value(std::hint::black_box(l)));
+            if pass == 0 {
+                let f = filter.matches(l);
+                base_matches += matches!(m, Ok(true)) as usize;
+                fast_matches += matches!(f, Ok(true)) as usize;
+                disagree += (m.ok() != f.ok()) as usize;
+            }
+        }
+        base_times.push(t.elapsed());
+    }
+    let base = median(base_times).as_secs_f64();
+    println!(
+        "svcshell bench: {path}: {mb:.1} MB, {} records, {} alerts (first pass, cap applied), median of {} passes",
+        lines.len(),
+        alerts,
+        passes.max(1)
+    );
+    println!(
+        "  svcshell filter     {:>8.1} MB/s  {:>10.0} records/s",
+        mb / fast,
+        recs / fast
+    );
+    println!(
+        "  serde_json Value    {:>8.1} MB/s  {:>10.0} records/s  svcshell is {:.1}x the baseline",
+        mb / base,
+        recs / base,
+        base / fast
+    );
+    println!(
+        "  verdicts: svcshell {fast_matches} matches, baseline {base_matches}, {disagree} records disagree"
+    );
+    if disagree > 0 {
+        return Err(io::Error::other(format!("{disagree} records got different verdicts")));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let (settings, run): (&Settings, Box<dyn Fn(&Filter) -> io::Result<()>>) = match &cli.cmd {
+        Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
+        Cmd::Bench { settings, passes, baseline_passes, file } => {
+            (settings, Box::new(move |f| bench(f, file, *passes, *baseline_passes)))
+        }
+    };
+    let filter = match filter_from(settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("svcshell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&filter) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("svcshell: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

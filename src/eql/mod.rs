@@ -1,0 +1,254 @@
+//! The EQL engine: the subset of Elastic's Event Query Language that single-event detection rules such as
+//! "System Shells via Services" use, compiled once into a small program and evaluated per record with the
+//! semantics Elasticsearch gives the query (term queries on keyword fields):
+//!
+//! - `==` / `in`: case-sensitive exact; `in~`: ASCII case-insensitive exact; `:` ASCII case-insensitive with
+//!   `*` and `?` wildcards anchored to the whole value (lists are any-of).
+//! - A field with several values (a JSON array) holds when any value holds; a missing field (or `null`, or a
+//!   non-string value) makes a comparison false, so `not` / `!=` over it are true.
+//!
+//! Pure code: no I/O, no `unsafe`. Records are reached through the [`Document`] trait.
+
+mod lexer;
+mod parser;
+mod wildcard;
+
+pub use parser::{parse_condition, parse_query, Expr, Op, Query};
+pub use wildcard::Pattern;
+
+use std::fmt;
+
+/// A position in query text (1-based line and column, columns in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A query that is not valid EQL or uses something outside the supported subset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.pos.line, self.pos.column, self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Field names used by one or more programs; a program refers to fields by their index here, and a record
+/// scanner collects values per index.
+#[derive(Debug, Clone, Default)]
+pub struct FieldTable {
+    names: Vec<String>,
+}
+
+impl FieldTable {
+    pub fn intern(&mut self, name: &str) -> usize {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.names.len() - 1
+    }
+
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Read access to one record's field values, as the evaluator needs it.
+pub trait Document {
+    /// True when any string value of field `field` (an index into the [`FieldTable`] the program was compiled
+    /// against) satisfies `pred`. Strings are decoded (no JSON escapes left). Non-string values are skipped.
+    fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool;
+}
+
+/// How a compiled test compares one value.
+#[derive(Debug, Clone)]
+enum Matcher {
+    Exact(Vec<Box<[u8]>>),
+    /// Needles stored lowercase (ASCII).
+    ExactFold(Vec<Box<[u8]>>),
+    Wildcard(Vec<Pattern>),
+}
+
+impl Matcher {
+    fn matches(&self, v: &[u8]) -> bool {
+        match self {
+            Matcher::Exact(n) => n.iter().any(|n| **n == *v),
+            Matcher::ExactFold(n) => n.iter().any(|n| n.len() == v.len() && n.eq_ignore_ascii_case(v)),
+            Matcher::Wildcard(p) => p.iter().any(|p| p.matches(v)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Test { field: usize, matcher: Matcher },
+}
+
+/// A compiled condition (and event category), ready to evaluate on any [`Document`].
+#[derive(Debug, Clone)]
+pub struct Program {
+    root: Node,
+    source: String,
+}
+
+/// The field an EQL `<category> where` clause reads.
+pub const CATEGORY_FIELD: &str = "event.category";
+
+impl Program {
+    /// Compiles a full query (`<category> where ...`), interning its fields in `fields`.
+    pub fn compile_query(src: &str, fields: &mut FieldTable) -> Result<Program, CompileError> {
+        let q = parse_query(src)?;
+        let mut cond = compile(&q.condition, fields);
+        if let Some(cat) = q.category {
+            let field = fields.intern(CATEGORY_FIELD);
+            let test = Node::Test { field, matcher: Matcher::Exact(vec![cat.into_bytes().into_boxed_slice()]) };
+            cond = match cond {
+                Node::And(mut v) => {
+                    v.insert(0, test);
+                    Node::And(v)
+                }
+                other => Node::And(vec![test, other]),
+            };
+        }
+        Ok(Program { root: cond, source: src.to_string() })
+    }
+
+    /// Compiles a bare condition (an exception), interning its fields in `fields`.
+    pub fn compile_condition(src: &str, fields: &mut FieldTable) -> Result<Program, CompileError> {
+        let e = parse_condition(src)?;
+        Ok(Program { root: compile(&e, fields), source: src.to_string() })
+    }
+
+    /// The query text this program was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the program on a record.
+    pub fn eval<D: Document + ?Sized>(&self, doc: &D) -> bool {
+        eval_node(&self.root, doc)
+    }
+
+    /// Evaluates each top-level clause (of an `and` at the root) and reports its result, for `explain`.
+    pub fn eval_clauses<D: Document + ?Sized>(&self, doc: &D) -> Vec<bool> {
+        match &self.root {
+            Node::And(v) => v.iter().map(|n| eval_node(n, doc)).collect(),
+            n => vec![eval_node(n, doc)],
+        }
+    }
+
+    /// The fields every top-level clause reads, as a list of field indexes per clause (for `explain`).
+    pub fn clause_fields(&self) -> Vec<Vec<usize>> {
+        fn walk(n: &Node, out: &mut Vec<usize>) {
+            match n {
+                Node::And(v) | Node::Or(v) => v.iter().for_each(|n| walk(n, out)),
+                Node::Not(n) => walk(n, out),
+                Node::Test { field, .. } => {
+                    if !out.contains(field) {
+                        out.push(*field)
+                    }
+                }
+            }
+        }
+        let roots: Vec<&Node> = match &self.root {
+            Node::And(v) => v.iter().collect(),
+            n => vec![n],
+        };
+        roots
+            .into_iter()
+            .map(|n| {
+                let mut v = Vec::new();
+                walk(n, &mut v);
+                v
+            })
+            .collect()
+    }
+}
+
+fn compile(e: &Expr, fields: &mut FieldTable) -> Node {
+    match e {
+        Expr::And(v) => Node::And(v.iter().map(|e| compile(e, fields)).collect()),
+        Expr::Or(v) => Node::Or(v.iter().map(|e| compile(e, fields)).collect()),
+        Expr::Not(e) => Node::Not(Box::new(compile(e, fields))),
+        Expr::Cmp { field, op, values } => {
+            let field = fields.intern(field);
+            let bytes = |s: &String| s.as_bytes().to_vec().into_boxed_slice();
+            let matcher = match op {
+                Op::Eq => Matcher::Exact(values.iter().map(bytes).collect()),
+                Op::EqFold => Matcher::ExactFold(values.iter().map(|s| s.to_ascii_lowercase()).map(|s| bytes(&s)).collect()),
+                Op::Like => {
+                    if values.iter().any(|v| v.contains(['*', '?'])) {
+                        Matcher::Wildcard(values.iter().map(|v| Pattern::new(v)).collect())
+                    } else {
+                        Matcher::ExactFold(values.iter().map(|s| s.to_ascii_lowercase()).map(|s| bytes(&s)).collect())
+                    }
+                }
+            };
+            Node::Test { field, matcher }
+        }
+    }
+}
+
+fn eval_node<D: Document + ?Sized>(n: &Node, doc: &D) -> bool {
+    match n {
+        Node::And(v) => v.iter().all(|n| eval_node(n, doc)),
+        Node::Or(v) => v.iter().any(|n| eval_node(n, doc)),
+        Node::Not(n) => !eval_node(n, doc),
+        Node::Test { field, matcher } => doc.any_str(*field, &mut |v| matcher.matches(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let mut f = FieldTable::default();
+        let e = Program::compile_query("process where\n  process.name like \"x\"", &mut f).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (2, 16), "{e}");
+        let e = Program::compile_query("process where process.pid == 4", &mut f).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (1, 30), "{e}");
+        assert!(e.message.contains("only string values"), "{e}");
+        let e = Program::compile_query("process where wildcard(process.name, \"a\")", &mut f).unwrap_err();
+        assert!(e.message.contains("function call"), "{e}");
+        let e = Program::compile_query("process where a == \"\\x\"", &mut f).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (1, 20), "{e}");
+        let e = Program::compile_query("process where /* /* */ a == \"b\"", &mut f).unwrap_err();
+        assert!(e.message.contains("unterminated comment"), "{e}");
+        let e = Program::compile_query("sequence by host.id [process where true]", &mut f).unwrap_err();
+        assert!(e.message.contains("`sequence`") || e.message.contains("not supported"), "{e}");
+        assert!(Program::compile_query("process where a == 'b'", &mut f).is_err());
+        assert!(Program::compile_query("process where a == ?\"b\"", &mut f).is_err());
+        assert!(Program::compile_query("process where a == \"\"\"b\nc\"\"\"", &mut f).is_err());
+        assert!(Program::compile_query("process where a == \"b\" and", &mut f).is_err());
+        assert!(Program::compile_query("process where (a == \"b\"", &mut f).is_err());
+        assert!(Program::compile_query("process where a == \"b\" AND c == \"d\"", &mut f).is_err());
+        assert!(Program::compile_query("process where a : (\"b\",)", &mut f).is_err());
+        assert!(Program::compile_query("process where a == \"\\u{d800}\"", &mut f).is_err());
+        assert!(Program::compile_query("process where a == \"\\u{1}\"", &mut f).is_err());
+    }
+}

@@ -1,0 +1,219 @@
+//! Recursive-descent parser for the EQL subset: `<category> where <condition>`, with `or` < `and` <
+//! `not` precedence, parentheses, and comparisons `==`, `!=`, `:`, `in`, `in~`, `not in`.
+
+use super::lexer::{Lexer, Tok, Token};
+use super::{CompileError, Pos};
+
+/// Comparison operators of the subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `==` (and `in`): case-sensitive exact, no wildcards.
+    Eq,
+    /// `in~`: ASCII case-insensitive exact, no wildcards.
+    EqFold,
+    /// `:`: ASCII case-insensitive with `*` / `?` wildcards.
+    Like,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// `field op value(s)`: true when any value of the field matches any of the values.
+    Cmp { field: String, op: Op, values: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// `None` for `any where`.
+    pub category: Option<String>,
+    pub condition: Expr,
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    k: usize,
+}
+
+/// Parses a full query: `<category> where <condition>`.
+pub fn parse_query(src: &str) -> Result<Query, CompileError> {
+    let mut p = Parser { toks: Lexer::new(src).tokens()?, k: 0 };
+    let t = p.next();
+    let category = match t.tok {
+        Tok::Field(name) if !name.contains('.') => name,
+        Tok::Str(s) => s,
+        _ => return p.unexpected(t.pos, &t.tok, "an event category (e.g. `process`) followed by `where`"),
+    };
+    let t = p.next();
+    if t.tok != Tok::Keyword("where") {
+        return p.unexpected(t.pos, &t.tok, "`where` after the event category");
+    }
+    let condition = p.expr()?;
+    p.expect_eof()?;
+    Ok(Query { category: if category == "any" { None } else { Some(category) }, condition })
+}
+
+/// Parses a bare condition (as used for exceptions): `<condition>` without a category.
+pub fn parse_condition(src: &str) -> Result<Expr, CompileError> {
+    let mut p = Parser { toks: Lexer::new(src).tokens()?, k: 0 };
+    let e = p.expr()?;
+    p.expect_eof()?;
+    Ok(e)
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Field(f) => format!("`{f}`"),
+        Tok::Keyword(k) => format!("`{k}`"),
+        Tok::Str(s) => format!("string \"{s}\""),
+        Tok::Number(n) => format!("number `{n}`"),
+        Tok::EqEq => "`==`".into(),
+        Tok::NotEq => "`!=`".into(),
+        Tok::Colon => "`:`".into(),
+        Tok::InFold => "`in~`".into(),
+        Tok::LParen => "`(`".into(),
+        Tok::RParen => "`)`".into(),
+        Tok::Comma => "`,`".into(),
+        Tok::Question => "`?`".into(),
+        Tok::Unsupported(s) => format!("`{s}`"),
+        Tok::Eof => "end of query".into(),
+    }
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.k].tok
+    }
+
+    fn next(&mut self) -> Token {
+        let t = self.toks[self.k].clone();
+        if self.k + 1 < self.toks.len() {
+            self.k += 1;
+        }
+        t
+    }
+
+    fn unexpected<T>(&self, pos: Pos, t: &Tok, wanted: &str) -> Result<T, CompileError> {
+        let message = match t {
+            Tok::Unsupported(_) => format!("{} is not supported by svcshell's EQL subset", describe(t)),
+            Tok::Number(_) => format!("{} is not supported: only string values can be compared", describe(t)),
+            _ => format!("unexpected {}, expected {wanted}", describe(t)),
+        };
+        Err(CompileError { pos, message })
+    }
+
+    fn expect_eof(&mut self) -> Result<(), CompileError> {
+        let t = self.next();
+        if t.tok != Tok::Eof {
+            return self.unexpected(t.pos, &t.tok, "`and`, `or` or the end of the query");
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<Expr, CompileError> {
+        let mut items = vec![self.and()?];
+        while *self.peek() == Tok::Keyword("or") {
+            self.next();
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::Or(items) })
+    }
+
+    fn and(&mut self) -> Result<Expr, CompileError> {
+        let mut items = vec![self.unary()?];
+        while *self.peek() == Tok::Keyword("and") {
+            self.next();
+            items.push(self.unary()?);
+        }
+        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::And(items) })
+    }
+
+    fn unary(&mut self) -> Result<Expr, CompileError> {
+        if *self.peek() == Tok::Keyword("not") {
+            self.next();
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, CompileError> {
+        let t = self.next();
+        match t.tok {
+            Tok::LParen => {
+                let e = self.expr()?;
+                let c = self.next();
+                if c.tok != Tok::RParen {
+                    return self.unexpected(c.pos, &c.tok, "`)`");
+                }
+                Ok(e)
+            }
+            Tok::Question => {
+                let f = self.next();
+                match f.tok {
+                    Tok::Field(name) => self.comparison(name),
+                    _ => self.unexpected(f.pos, &f.tok, "a field name after `?`"),
+                }
+            }
+            Tok::Field(name) => {
+                if *self.peek() == Tok::LParen {
+                    let p = self.toks[self.k].pos;
+                    return Err(CompileError {
+                        pos: p,
+                        message: format!("function call `{name}(...)` is not supported by svcshell's EQL subset"),
+                    });
+                }
+                self.comparison(name)
+            }
+            other => self.unexpected(t.pos, &other, "a field comparison, `not` or `(`"),
+        }
+    }
+
+    fn comparison(&mut self, field: String) -> Result<Expr, CompileError> {
+        let t = self.next();
+        match t.tok {
+            Tok::EqEq => Ok(Expr::Cmp { field, op: Op::Eq, values: vec![self.string()?] }),
+            Tok::NotEq => Ok(Expr::Not(Box::new(Expr::Cmp { field, op: Op::Eq, values: vec![self.string()?] }))),
+            Tok::Colon => {
+                let values = if *self.peek() == Tok::LParen { self.list()? } else { vec![self.string()?] };
+                Ok(Expr::Cmp { field, op: Op::Like, values })
+            }
+            Tok::Keyword("in") => Ok(Expr::Cmp { field, op: Op::Eq, values: self.list()? }),
+            Tok::InFold => Ok(Expr::Cmp { field, op: Op::EqFold, values: self.list()? }),
+            Tok::Keyword("not") => {
+                let t2 = self.next();
+                let op = match t2.tok {
+                    Tok::Keyword("in") => Op::Eq,
+                    Tok::InFold => Op::EqFold,
+                    other => return self.unexpected(t2.pos, &other, "`in` or `in~` after `not`"),
+                };
+                Ok(Expr::Not(Box::new(Expr::Cmp { field, op, values: self.list()? })))
+            }
+            other => self.unexpected(t.pos, &other, "a comparison operator (`==`, `!=`, `:`, `in`, `in~`)"),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, CompileError> {
+        let t = self.next();
+        match t.tok {
+            Tok::Str(s) => Ok(s),
+            other => self.unexpected(t.pos, &other, "a string literal"),
+        }
+    }
+
+    fn list(&mut self) -> Result<Vec<String>, CompileError> {
+        let t = self.next();
+        if t.tok != Tok::LParen {
+            return self.unexpected(t.pos, &t.tok, "`(` starting a list of strings");
+        }
+        let mut v = vec![self.string()?];
+        loop {
+            let t = self.next();
+            match t.tok {
+                Tok::Comma => v.push(self.string()?),
+                Tok::RParen => return Ok(v),
+                other => return self.unexpected(t.pos, &other, "`,` or `)` in a list of strings"),
+            }
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The filter: the compiled rule and exceptions, the record scanner's field set, the alert writer, the alert
+//! cap and the counters. Every face (Rust API, C ABI, Fluent Bit plugin, CLI) calls [`Filter::process`] or
+//! its msgpack twin; none re-implements matching, configuration or alert writing.
+//!
+//! A `Filter` is `Send + Sync`: counters are atomics, the alert cap sits behind a mutex touched only by
+//! matches, and per-call scratch space is thread-local, so one filter serves many threads at once.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+
+use crate::alert::{self, AlertSpec};
+use crate::config::{Config, ConfigError, Mode};
+use crate::eql::{Document, FieldTable, Program};
+use crate::record::{json, FieldSet, Hits, RecordError};
+use crate::rule;
+
+/// What the caller does with a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Emit the input record unchanged.
+    Pass,
+    /// Emit these bytes instead: the record with the alert fields spliced in.
+    Alert(Vec<u8>),
+    /// Emit nothing (alerts_only mode, for a record that is not an alert).
+    Drop,
+}
+
+/// The result of processing one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub action: Action,
+    /// Set when the record could not be read (it passes unchanged, or is dropped in alerts_only mode).
+    pub error: Option<RecordError>,
+}
+
+/// Counters, readable at any time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records processed.
+    pub records: u64,
+    /// Bytes of those records.
+    pub bytes: u64,
+    /// Records emitted as alerts.
+    pub alerts: u64,
+    /// Matches over the alert cap: passed untagged (tag mode) or dropped (alerts_only mode).
+    pub suppressed: u64,
+    /// Matches that an exception turned off.
+    pub excepted: u64,
+    /// Records that could not be read (not a JSON object, invalid JSON or msgpack).
+    pub errors: u64,
+    /// Records dropped (alerts_only mode).
+    pub dropped: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    records: AtomicU64,
+    bytes: AtomicU64,
+    alerts: AtomicU64,
+    suppressed: AtomicU64,
+    excepted: AtomicU64,
+    errors: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// Alert counts of the most recent windows (by window number), so a replay with mildly out-of-order records
+/// still counts each window once.
+struct Cap {
+    windows: [(i64, u64); 8],
+}
+
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) hits: Hits,
+    pub(crate) alert_hits: Hits,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch space (a fresh one if it is already in use further up the stack).
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut f = Some(f);
+    let r = SCRATCH.try_with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => Some((f.take().expect("once"))(&mut s)),
+        Err(_) => None,
+    });
+    match r {
+        Ok(Some(r)) => r,
+        _ => (f.take().expect("once"))(&mut Scratch::default()),
+    }
+}
+
+/// The filter. See the module docs.
+pub struct Filter {
+    config: Config,
+    fields: FieldTable,
+    set: FieldSet,
+    rule: Program,
+    exceptions: Vec<Program>,
+    spec: AlertSpec,
+    cap: Mutex<Cap>,
+    last_time: AtomicI64,
+    counters: Counters,
+}
+
+/// A record's scanned fields, as the EQL evaluator reads them.
+pub(crate) struct HitsDoc<'a> {
+    pub(crate) record: &'a [u8],
+    pub(crate) hits: &'a Hits,
+}
+
+impl Document for HitsDoc<'_> {
+    #[inline]
+    fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.hits.any_str(self.record, field, pred)
+    }
+}
+
+impl Filter {
+    /// Creates a filter from a validated configuration: compiles the rule and every exception.
+    pub fn new(config: Config) -> Result<Filter, ConfigError> {
+        let mut fields = FieldTable::default();
+        let rule = Program::compile_query(rule::QUERY, &mut fields)
+            .map_err(|e| ConfigError { key: "rule".into(), message: e.to_string() })?;
+        let mut exceptions = Vec::new();
+        for (i, x) in config.exceptions.iter().enumerate() {
+            let p = Program::compile_condition(x, &mut fields).map_err(|e| ConfigError {
+                key: "exception".into(),
+                message: format!("exception #{} `{}`: {e}", i + 1, x),
+            })?;
+            exceptions.push(p);
+        }
+        let set = FieldSet::new(fields.names()).map_err(|m| ConfigError { key: "exception".into(), message: m })?;
+        Ok(Filter {
+            config,
+            fields,
+            set,
+            rule,
+            exceptions,
+            spec: AlertSpec::for_rule(),
+            cap: Mutex::new(Cap { windows: [(i64::MIN, 0); 8] }),
+            last_time: AtomicI64::new(i64::MIN),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Creates a filter from shipper-style key/value properties.
+    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(props: &[(K, V)]) -> Result<Filter, ConfigError> {
+        Filter::new(Config::from_properties(props)?)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The compiled rule.
+    pub fn rule(&self) -> &Program {
+        &self.rule
+    }
+
+    /// The fields the rule and exceptions read.
+    pub fn fields(&self) -> &FieldTable {
+        &self.fields
+    }
+
+    /// The alert fields writer.
+    pub fn alert_spec(&self) -> &AlertSpec {
+        &self.spec
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.counters;
+        Stats {
+            records: c.records.load(Relaxed),
+            bytes: c.bytes.load(Relaxed),
+            alerts: c.alerts.load(Relaxed),
+            suppressed: c.suppressed.load(Relaxed),
+            excepted: c.excepted.load(Relaxed),
+            errors: c.errors.load(Relaxed),
+            dropped: c.dropped.load(Relaxed),
+        }
+    }
+
+    /// Evaluates the rule and exceptions on a document: `Some(true)` alert, `Some(false)` excepted match,
+    /// `None` no match.
+    pub(crate) fn verdict<D: Document + ?Sized>(&self, doc: &D) -> Option<bool> {
+        if !self.rule.eval(doc) {
+            return None;
+        }
+        Some(!self.exceptions.iter().any(|x| x.eval(doc)))
+    }
+
+    /// True when a JSON record is an alert (rule matches, no exception does). Ignores the cap and counters.
+    pub fn matches(&self, record: &[u8]) -> Result<bool, RecordError> {
+        with_scratch(|s| {
+            json::scan(record, &self.set, &mut s.hits)?;
+            Ok(self.verdict(&HitsDoc { record, hits: &s.hits }) == Some(true))
+        })
+    }
+
+    fn not_alert(&self) -> Action {
+        match self.config.mode {
+            Mode::Tag => Action::Pass,
+            Mode::AlertsOnly => {
+                self.counters.dropped.fetch_add(1, Relaxed);
+                Action::Drop
+            }
+        }
+    }
+
+    /// Admits one alert at record time `t` (seconds) under the cap; false = suppressed.
+    pub(crate) fn admit(&self, t: Option<i64>) -> bool {
+        let t = match t {
+            Some(t) => {
+                self.last_time.store(t, Relaxed);
+                t
+            }
+            None => match self.last_time.load(Relaxed) {
+                i64::MIN => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64),
+                t => t,
+            },
+        };
+        if self.config.max_alerts == 0 {
+            return true;
+        }
+        let w = t.div_euclid(self.config.alert_window as i64);
+        let mut cap = self.cap.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = match cap.windows.iter().position(|(id, _)| *id == w) {
+            Some(k) => k,
+            None => {
+                // Evict the oldest window.
+                let k = (0..cap.windows.len()).min_by_key(|&k| cap.windows[k].0).unwrap_or(0);
+                cap.windows[k] = (w, 0);
+                k
+            }
+        };
+        if cap.windows[slot].1 >= self.config.max_alerts {
+            return false;
+        }
+        cap.windows[slot].1 += 1;
+        true
+    }
+
+    /// Counts a match and decides its fate: `Some(action)` when it is suppressed by the cap or excepted.
+    pub(crate) fn record_match(&self, alert: bool, time: Option<i64>) -> Option<Action> {
+        if !alert {
+            self.counters.excepted.fetch_add(1, Relaxed);
+            return Some(self.not_alert());
+        }
+        if !self.admit(time) {
+            self.counters.suppressed.fetch_add(1, Relaxed);
+            return Some(self.not_alert());
+        }
+        self.counters.alerts.fetch_add(1, Relaxed);
+        None
+    }
+
+    pub(crate) fn count_record(&self, len: usize) {
+        self.counters.records.fetch_add(1, Relaxed);
+        self.counters.bytes.fetch_add(len as u64, Relaxed);
+    }
+
+    pub(crate) fn count_error(&self, e: RecordError) -> Outcome {
+        self.counters.errors.fetch_add(1, Relaxed);
+        Outcome { action: self.not_alert(), error: Some(e) }
+    }
+
+    pub(crate) fn pass(&self) -> Outcome {
+        Outcome { action: self.not_alert(), error: None }
+    }
+
+    /// Processes one JSON record (one object, optionally surrounded by whitespace).
+    pub fn process(&self, record: &[u8]) -> Outcome {
+        self.count_record(record.len());
+        with_scratch(|s| {
+            if let Err(e) = json::scan(record, &self.set, &mut s.hits) {
+                return self.count_error(e);
+            }
+            let Some(alert) = self.verdict(&HitsDoc { record, hits: &s.hits }) else {
+                return self.pass();
+            };
+            // A match (rare): find where the alert fields go, and the record's time.
+            if let Err(e) = json::scan(record, &self.spec.fields, &mut s.alert_hits) {
+                return self.count_error(e); // cannot happen: the first scan validated the record
+            }
+            let time = self.spec.timestamp(record, &s.alert_hits);
+            if let Some(action) = self.record_match(alert, time) {
+                return Outcome { action, error: None };
+            }
+            let edits = self.spec.plan(&s.alert_hits.hits, s.alert_hits.root);
+            let mut out = Vec::with_capacity(record.len() + 1536);
+            alert::splice_json(&self.spec, record, edits, &mut out);
+            Outcome { action: Action::Alert(out), error: None }
+        })
+    }
+}
+
+/// A record parsed into a `serde_json::Value`, as the evaluator reads it: the plain way (the baseline that
+/// `svcshell bench` compares against). Dotted and nested keys resolve alike; arrays are any-of.
+pub struct ValueDoc<'a> {
+    pub value: &'a serde_json::Value,
+    pub fields: &'a FieldTable,
+}
+
+/// Calls `f` on every value at dotted `path` under `v` (nested, dotted or mixed keys; arrays flattened).
+pub fn value_at<'v>(v: &'v serde_json::Value, path: &str, f: &mut dyn FnMut(&'v serde_json::Value) -> bool) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Array(a) => a.iter().any(|e| value_at(e, path, f)),
+        Value::Object(m) => m.iter().any(|(k, child)| {
+            if k == path {
+                match child {
+                    Value::Array(a) => flatten(a, f),
+                    other => f(other),
+                }
+            } else if path.len() > k.len() && path.starts_with(k.as_str()) && path.as_bytes()[k.len()] == b'.' {
+                value_at(child, &path[k.len() + 1..], f)
+            } else {
+                false
+            }
+        }),
+        _ => false,
+    }
+}
+
+fn flatten<'v>(a: &'v [serde_json::Value], f: &mut dyn FnMut(&'v serde_json::Value) -> bool) -> bool {
+    a.iter().any(|e| match e {
+        serde_json::Value::Array(inner) => flatten(inner, f),
+        other => f(other),
+    })
+}
+
+impl Document for ValueDoc<'_> {
+    fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let path = &self.fields.names()[field];
+        value_at(self.value, path, &mut |v| matches!(v, serde_json::Value::String(s) if pred(s.as_bytes())))
+    }
+}
+
+impl Filter {
+    /// The baseline: parse into a `serde_json::Value`, then evaluate the same program. Used by `svcshell bench`
+    /// to show what the zero-copy path saves. `Err` when serde_json rejects the record or it is not an object.
+    pub fn matches_value(&self, record: &[u8]) -> Result<bool, ()> {
+        let v: serde_json::Value = serde_json::from_slice(record).map_err(|_| ())?;
+        if !v.is_object() {
+            return Err(());
+        }
+        Ok(self.verdict(&ValueDoc { value: &v, fields: &self.fields }) == Some(true))
+    }
+}
