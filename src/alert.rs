@@ -41,7 +41,10 @@ pub enum Edit {
     Replace { start: u32, end: u32, leaf: usize },
     /// Insert members into the object whose `{` is at `object`; `entries` are (key path, leaf index, dotted):
     /// dotted = write the whole path as one key.
-    Insert { object: u32, entries: Vec<(String, usize, bool)> },
+    Insert {
+        object: u32,
+        entries: Vec<(String, usize, bool)>,
+    },
 }
 
 impl AlertSpec {
@@ -115,9 +118,17 @@ impl AlertSpec {
         }
         add("@timestamp", &mut paths);
         let fields = FieldSet::new(&paths).expect("alert paths are valid");
-        let leaf_slot = leaves.iter().map(|l| fields.slot(&l.path).expect("leaf is in the set")).collect();
+        let leaf_slot = leaves
+            .iter()
+            .map(|l| fields.slot(&l.path).expect("leaf is in the set"))
+            .collect();
         let timestamp_slot = fields.slot("@timestamp").expect("in the set");
-        AlertSpec { leaves, fields, leaf_slot, timestamp_slot }
+        AlertSpec {
+            leaves,
+            fields,
+            leaf_slot,
+            timestamp_slot,
+        }
     }
 
     /// Computes the edits for a record whose hits (from scanning with [`AlertSpec::fields`]) are `hits`.
@@ -134,7 +145,11 @@ impl AlertSpec {
             } else {
                 let mut any = false;
                 for h in hits.iter().filter(|h| h.slot == s).filter(direct) {
-                    edits.push(Edit::Replace { start: h.start, end: h.end, leaf: li });
+                    edits.push(Edit::Replace {
+                        start: h.start,
+                        end: h.end,
+                        leaf: li,
+                    });
                     any = true;
                 }
                 if any {
@@ -164,12 +179,20 @@ impl AlertSpec {
             let next_path = &leaf.path[..skip + next.len()];
             let dotted = rest.contains('.')
                 && slot(next_path).is_some_and(|ns| {
-                    hits.iter().any(|h| h.slot as usize == ns && h.container == object && h.kind != Kind::Object)
+                    hits.iter().any(|h| {
+                        h.slot as usize == ns && h.container == object && h.kind != Kind::Object
+                    })
                 });
             let entry = (rest.to_string(), li, dotted);
-            match edits.iter_mut().find(|e| matches!(e, Edit::Insert { object: o, .. } if *o == object)) {
+            match edits
+                .iter_mut()
+                .find(|e| matches!(e, Edit::Insert { object: o, .. } if *o == object))
+            {
                 Some(Edit::Insert { entries, .. }) => entries.push(entry),
-                _ => edits.push(Edit::Insert { object, entries: vec![entry] }),
+                _ => edits.push(Edit::Insert {
+                    object,
+                    entries: vec![entry],
+                }),
             }
         }
         edits
@@ -180,7 +203,16 @@ impl AlertSpec {
     pub fn insert_json(&self, entries: &[(String, usize, bool)], out: &mut Vec<u8>) {
         let items: Vec<(Vec<&str>, usize)> = entries
             .iter()
-            .map(|(p, li, dotted)| (if *dotted { vec![p.as_str()] } else { p.split('.').collect() }, *li))
+            .map(|(p, li, dotted)| {
+                (
+                    if *dotted {
+                        vec![p.as_str()]
+                    } else {
+                        p.split('.').collect()
+                    },
+                    *li,
+                )
+            })
             .collect();
         self.members(&items, 0, out);
     }
@@ -256,7 +288,10 @@ pub fn splice_json(spec: &AlertSpec, record: &[u8], mut edits: Vec<Edit>, out: &
                 }
                 out.extend_from_slice(&record[at..s]);
                 spec.insert_json(entries, out);
-                let k = record[s..].iter().position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t')).map(|k| s + k);
+                let k = record[s..]
+                    .iter()
+                    .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+                    .map(|k| s + k);
                 if k.is_some_and(|k| record[k] != b'}') {
                     out.push(b',');
                 }
@@ -285,7 +320,13 @@ pub fn parse_rfc3339(t: &[u8]) -> Option<i64> {
         }
         std::str::from_utf8(s).ok()?.parse().ok()
     };
-    if t.len() < 19 || t[4] != b'-' || t[7] != b'-' || !matches!(t[10], b'T' | b't' | b' ') || t[13] != b':' || t[16] != b':' {
+    if t.len() < 19
+        || t[4] != b'-'
+        || t[7] != b'-'
+        || !matches!(t[10], b'T' | b't' | b' ')
+        || t[13] != b':'
+        || t[16] != b':'
+    {
         return None;
     }
     let (y, mo, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
@@ -329,7 +370,10 @@ mod tests {
     fn rfc3339() {
         assert_eq!(parse_rfc3339(b"1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339(b"2024-05-01T12:00:00.123Z"), Some(1714564800));
-        assert_eq!(parse_rfc3339(b"2024-05-01T14:00:00+02:00"), Some(1714564800));
+        assert_eq!(
+            parse_rfc3339(b"2024-05-01T14:00:00+02:00"),
+            Some(1714564800)
+        );
         assert_eq!(parse_rfc3339(b"2024-05-01 12:00:00"), Some(1714564800));
         assert_eq!(parse_rfc3339(b"2000-02-29T00:00:00Z"), Some(951782400));
         assert_eq!(parse_rfc3339(b"yesterday"), None);

@@ -25,6 +25,18 @@ pub struct Config {
     pub alert_window: u64,
     /// Record shapes to recognise (`None` = all).
     pub sources: Option<Vec<String>>,
+    /// Which records are fully validated.
+    pub validate: Validate,
+}
+
+/// How much of each record is validated as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validate {
+    /// Records that cannot match (they lack the rule's required literal) are passed on after a framing check
+    /// (a `{...}` object); the others are read fully and strictly before they can alert. The default.
+    Matches,
+    /// Every record is read fully and strictly, so `errors` counts every record serde_json would reject.
+    All,
 }
 
 impl Default for Config {
@@ -35,6 +47,7 @@ impl Default for Config {
             max_alerts: crate::rule::MAX_SIGNALS,
             alert_window: crate::rule::INTERVAL_SECS,
             sources: None,
+            validate: Validate::Matches,
         }
     }
 }
@@ -55,7 +68,14 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// The property names svcshell accepts.
-pub const KEYS: &[&str] = &["mode", "exception", "max_alerts", "alert_window", "sources"];
+pub const KEYS: &[&str] = &[
+    "mode",
+    "exception",
+    "max_alerts",
+    "alert_window",
+    "sources",
+    "validate",
+];
 
 /// Parses a duration: `300`, `300s`, `5m`, `1h`, `1d` (whole units; seconds when no unit).
 pub fn parse_duration(v: &str) -> Option<u64> {
@@ -75,14 +95,22 @@ pub fn parse_duration(v: &str) -> Option<u64> {
 
 impl Config {
     /// Builds a configuration from key/value properties, as a shipper passes them.
-    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(props: &[(K, V)]) -> Result<Config, ConfigError> {
+    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(
+        props: &[(K, V)],
+    ) -> Result<Config, ConfigError> {
         let mut c = Config::default();
-        let err = |k: &str, m: String| ConfigError { key: k.to_string(), message: m };
+        let err = |k: &str, m: String| ConfigError {
+            key: k.to_string(),
+            message: m,
+        };
         let mut seen: Vec<String> = Vec::new();
         for (k, v) in props {
             let (k, v) = (k.as_ref().trim().to_ascii_lowercase(), v.as_ref());
             if !KEYS.contains(&k.as_str()) {
-                return Err(err(&k, format!("unknown property (known: {})", KEYS.join(", "))));
+                return Err(err(
+                    &k,
+                    format!("unknown property (known: {})", KEYS.join(", ")),
+                ));
             }
             if k != "exception" {
                 if seen.contains(&k) {
@@ -96,7 +124,9 @@ impl Config {
                     c.mode = match vt.to_ascii_lowercase().as_str() {
                         "tag" => Mode::Tag,
                         "alerts_only" => Mode::AlertsOnly,
-                        _ => return Err(err(&k, format!("`{vt}` is not a mode (tag, alerts_only)"))),
+                        _ => {
+                            return Err(err(&k, format!("`{vt}` is not a mode (tag, alerts_only)")))
+                        }
                     }
                 }
                 "exception" => {
@@ -106,17 +136,32 @@ impl Config {
                     c.exceptions.push(vt.to_string());
                 }
                 "max_alerts" => {
-                    c.max_alerts = vt
-                        .parse::<u64>()
-                        .map_err(|_| err(&k, format!("`{vt}` is not a whole number (0 = no cap)")))?
+                    c.max_alerts = vt.parse::<u64>().map_err(|_| {
+                        err(&k, format!("`{vt}` is not a whole number (0 = no cap)"))
+                    })?
                 }
                 "alert_window" => match parse_duration(vt) {
                     Some(s) if s > 0 => c.alert_window = s,
-                    _ => return Err(err(&k, format!("`{vt}` is not a duration like 300s, 5m, 1h"))),
+                    _ => {
+                        return Err(err(
+                            &k,
+                            format!("`{vt}` is not a duration like 300s, 5m, 1h"),
+                        ))
+                    }
                 },
+                "validate" => {
+                    c.validate = match vt.to_ascii_lowercase().as_str() {
+                        "matches" => Validate::Matches,
+                        "all" => Validate::All,
+                        _ => return Err(err(&k, format!("`{vt}` is not one of: matches, all"))),
+                    }
+                }
                 "sources" => {
-                    let list: Vec<String> =
-                        vt.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+                    let list: Vec<String> = vt
+                        .split(',')
+                        .map(|s| s.trim().to_ascii_lowercase())
+                        .filter(|s| !s.is_empty())
+                        .collect();
                     if list.is_empty() {
                         return Err(err(&k, "empty list".into()));
                     }

@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use crate::alert::{self, AlertSpec};
-use crate::config::{Config, ConfigError, Mode};
+use crate::config::{Config, ConfigError, Mode, Validate};
 use crate::eql::{Document, FieldTable, Program};
+use crate::record::prefilter::Prefilter;
 use crate::record::{json, FieldSet, Hits, RecordError};
 use crate::rule;
 
@@ -101,6 +102,7 @@ pub struct Filter {
     rule: Program,
     exceptions: Vec<Program>,
     spec: AlertSpec,
+    prefilter: Option<Prefilter>,
     cap: Mutex<Cap>,
     last_time: AtomicI64,
     counters: Counters,
@@ -123,8 +125,10 @@ impl Filter {
     /// Creates a filter from a validated configuration: compiles the rule and every exception.
     pub fn new(config: Config) -> Result<Filter, ConfigError> {
         let mut fields = FieldTable::default();
-        let rule = Program::compile_query(rule::QUERY, &mut fields)
-            .map_err(|e| ConfigError { key: "rule".into(), message: e.to_string() })?;
+        let rule = Program::compile_query(rule::QUERY, &mut fields).map_err(|e| ConfigError {
+            key: "rule".into(),
+            message: e.to_string(),
+        })?;
         let mut exceptions = Vec::new();
         for (i, x) in config.exceptions.iter().enumerate() {
             let p = Program::compile_condition(x, &mut fields).map_err(|e| ConfigError {
@@ -133,22 +137,41 @@ impl Filter {
             })?;
             exceptions.push(p);
         }
-        let set = FieldSet::new(fields.names()).map_err(|m| ConfigError { key: "exception".into(), message: m })?;
+        let set = FieldSet::new(fields.names()).map_err(|m| ConfigError {
+            key: "exception".into(),
+            message: m,
+        })?;
+        // Derived fields that are not one contiguous slice of a raw value cannot anchor the prefilter.
+        let transformed: Vec<usize> = ["process.args"]
+            .iter()
+            .filter_map(|f| fields.get(f))
+            .collect();
+        let prefilter = match config.validate {
+            Validate::Matches => rule
+                .required_literal(&transformed)
+                .and_then(|(_, lit)| Prefilter::new(lit)),
+            Validate::All => None,
+        };
         Ok(Filter {
+            prefilter,
             config,
             fields,
             set,
             rule,
             exceptions,
             spec: AlertSpec::for_rule(),
-            cap: Mutex::new(Cap { windows: [(i64::MIN, 0); 8] }),
+            cap: Mutex::new(Cap {
+                windows: [(i64::MIN, 0); 8],
+            }),
             last_time: AtomicI64::new(i64::MIN),
             counters: Counters::default(),
         })
     }
 
     /// Creates a filter from shipper-style key/value properties.
-    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(props: &[(K, V)]) -> Result<Filter, ConfigError> {
+    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(
+        props: &[(K, V)],
+    ) -> Result<Filter, ConfigError> {
         Filter::new(Config::from_properties(props)?)
     }
 
@@ -194,12 +217,31 @@ impl Filter {
         Some(!self.exceptions.iter().any(|x| x.eval(doc)))
     }
 
+    /// Reads a JSON record far enough to decide it: `Ok(None)` no match, `Ok(Some(alert))` a match (alert =
+    /// no exception matched); on a match `s.alert_hits` holds the strict scan for the alert writer.
+    fn decide(&self, record: &[u8], s: &mut Scratch) -> Result<Option<bool>, RecordError> {
+        if let Some(p) = &self.prefilter {
+            if !p.may_match(record) {
+                // Cannot match: pass it on after checking it is framed as an object.
+                return framing(record).map(|()| None);
+            }
+        }
+        json::scan_fast(record, &self.set, &mut s.hits)?;
+        let Some(alert) = self.verdict(&HitsDoc {
+            record,
+            hits: &s.hits,
+        }) else {
+            return Ok(None);
+        };
+        // A match (rare): read the record again strictly, finding where the alert fields go and the record's
+        // time. A record serde_json would reject never alerts.
+        json::scan(record, &self.spec.fields, &mut s.alert_hits)?;
+        Ok(Some(alert))
+    }
+
     /// True when a JSON record is an alert (rule matches, no exception does). Ignores the cap and counters.
     pub fn matches(&self, record: &[u8]) -> Result<bool, RecordError> {
-        with_scratch(|s| {
-            json::scan(record, &self.set, &mut s.hits)?;
-            Ok(self.verdict(&HitsDoc { record, hits: &s.hits }) == Some(true))
-        })
+        with_scratch(|s| Ok(self.decide(record, s)? == Some(true)))
     }
 
     fn not_alert(&self) -> Action {
@@ -235,7 +277,9 @@ impl Filter {
             Some(k) => k,
             None => {
                 // Evict the oldest window.
-                let k = (0..cap.windows.len()).min_by_key(|&k| cap.windows[k].0).unwrap_or(0);
+                let k = (0..cap.windows.len())
+                    .min_by_key(|&k| cap.windows[k].0)
+                    .unwrap_or(0);
                 cap.windows[k] = (w, 0);
                 k
             }
@@ -268,36 +312,64 @@ impl Filter {
 
     pub(crate) fn count_error(&self, e: RecordError) -> Outcome {
         self.counters.errors.fetch_add(1, Relaxed);
-        Outcome { action: self.not_alert(), error: Some(e) }
+        Outcome {
+            action: self.not_alert(),
+            error: Some(e),
+        }
     }
 
     pub(crate) fn pass(&self) -> Outcome {
-        Outcome { action: self.not_alert(), error: None }
+        Outcome {
+            action: self.not_alert(),
+            error: None,
+        }
     }
 
     /// Processes one JSON record (one object, optionally surrounded by whitespace).
     pub fn process(&self, record: &[u8]) -> Outcome {
         self.count_record(record.len());
         with_scratch(|s| {
-            if let Err(e) = json::scan(record, &self.set, &mut s.hits) {
-                return self.count_error(e);
-            }
-            let Some(alert) = self.verdict(&HitsDoc { record, hits: &s.hits }) else {
-                return self.pass();
+            let alert = match self.decide(record, s) {
+                Err(e) => return self.count_error(e),
+                Ok(None) => return self.pass(),
+                Ok(Some(alert)) => alert,
             };
-            // A match (rare): find where the alert fields go, and the record's time.
-            if let Err(e) = json::scan(record, &self.spec.fields, &mut s.alert_hits) {
-                return self.count_error(e); // cannot happen: the first scan validated the record
-            }
             let time = self.spec.timestamp(record, &s.alert_hits);
             if let Some(action) = self.record_match(alert, time) {
-                return Outcome { action, error: None };
+                return Outcome {
+                    action,
+                    error: None,
+                };
             }
             let edits = self.spec.plan(&s.alert_hits.hits, s.alert_hits.root);
             let mut out = Vec::with_capacity(record.len() + 1536);
             alert::splice_json(&self.spec, record, edits, &mut out);
-            Outcome { action: Action::Alert(out), error: None }
+            Outcome {
+                action: Action::Alert(out),
+                error: None,
+            }
         })
+    }
+}
+
+/// The cheap check for records the prefilter passes: first and last non-blank bytes are `{` and `}`.
+fn framing(record: &[u8]) -> Result<(), RecordError> {
+    let blank = |c: &u8| matches!(c, b' ' | b'\n' | b'\r' | b'\t');
+    let first = record.iter().position(|c| !blank(c));
+    let last = record.iter().rposition(|c| !blank(c));
+    match (first, last) {
+        (None, _) | (_, None) => Err(RecordError::Empty),
+        (Some(f), Some(_)) if record[f] != b'{' => {
+            Err(if b"[\"-0123456789tfn".contains(&record[f]) {
+                RecordError::NotObject
+            } else {
+                RecordError::Syntax { offset: f as u32 }
+            })
+        }
+        (Some(_), Some(l)) if record[l] != b'}' || l == 0 => {
+            Err(RecordError::Syntax { offset: l as u32 })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -309,7 +381,11 @@ pub struct ValueDoc<'a> {
 }
 
 /// Calls `f` on every value at dotted `path` under `v` (nested, dotted or mixed keys; arrays flattened).
-pub fn value_at<'v>(v: &'v serde_json::Value, path: &str, f: &mut dyn FnMut(&'v serde_json::Value) -> bool) -> bool {
+pub fn value_at<'v>(
+    v: &'v serde_json::Value,
+    path: &str,
+    f: &mut dyn FnMut(&'v serde_json::Value) -> bool,
+) -> bool {
     use serde_json::Value;
     match v {
         Value::Array(a) => a.iter().any(|e| value_at(e, path, f)),
@@ -319,7 +395,10 @@ pub fn value_at<'v>(v: &'v serde_json::Value, path: &str, f: &mut dyn FnMut(&'v 
                     Value::Array(a) => flatten(a, f),
                     other => f(other),
                 }
-            } else if path.len() > k.len() && path.starts_with(k.as_str()) && path.as_bytes()[k.len()] == b'.' {
+            } else if path.len() > k.len()
+                && path.starts_with(k.as_str())
+                && path.as_bytes()[k.len()] == b'.'
+            {
                 value_at(child, &path[k.len() + 1..], f)
             } else {
                 false
@@ -329,7 +408,10 @@ pub fn value_at<'v>(v: &'v serde_json::Value, path: &str, f: &mut dyn FnMut(&'v 
     }
 }
 
-fn flatten<'v>(a: &'v [serde_json::Value], f: &mut dyn FnMut(&'v serde_json::Value) -> bool) -> bool {
+fn flatten<'v>(
+    a: &'v [serde_json::Value],
+    f: &mut dyn FnMut(&'v serde_json::Value) -> bool,
+) -> bool {
     a.iter().any(|e| match e {
         serde_json::Value::Array(inner) => flatten(inner, f),
         other => f(other),
@@ -339,7 +421,11 @@ fn flatten<'v>(a: &'v [serde_json::Value], f: &mut dyn FnMut(&'v serde_json::Val
 impl Document for ValueDoc<'_> {
     fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         let path = &self.fields.names()[field];
-        value_at(self.value, path, &mut |v| matches!(v, serde_json::Value::String(s) if pred(s.as_bytes())))
+        value_at(
+            self.value,
+            path,
+            &mut |v| matches!(v, serde_json::Value::String(s) if pred(s.as_bytes())),
+        )
     }
 }
 
@@ -351,6 +437,9 @@ impl Filter {
         if !v.is_object() {
             return Err(());
         }
-        Ok(self.verdict(&ValueDoc { value: &v, fields: &self.fields }) == Some(true))
+        Ok(self.verdict(&ValueDoc {
+            value: &v,
+            fields: &self.fields,
+        }) == Some(true))
     }
 }

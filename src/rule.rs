@@ -36,15 +36,43 @@ pub type Attack = (&'static str, &'static str, &'static str);
 
 pub const FRAMEWORK: &str = "MITRE ATT&CK";
 pub const TACTICS: &[Attack] = &[
-    ("TA0003", "Persistence", "https://attack.mitre.org/tactics/TA0003/"),
-    ("TA0002", "Execution", "https://attack.mitre.org/tactics/TA0002/"),
+    (
+        "TA0003",
+        "Persistence",
+        "https://attack.mitre.org/tactics/TA0003/",
+    ),
+    (
+        "TA0002",
+        "Execution",
+        "https://attack.mitre.org/tactics/TA0002/",
+    ),
 ];
 pub const TECHNIQUES: &[Attack] = &[
-    ("T1543", "Create or Modify System Process", "https://attack.mitre.org/techniques/T1543/"),
-    ("T1059", "Command and Scripting Interpreter", "https://attack.mitre.org/techniques/T1059/"),
+    (
+        "T1543",
+        "Create or Modify System Process",
+        "https://attack.mitre.org/techniques/T1543/",
+    ),
+    (
+        "T1059",
+        "Command and Scripting Interpreter",
+        "https://attack.mitre.org/techniques/T1059/",
+    ),
 ];
 pub const SUBTECHNIQUES: &[Attack] = &[
-    ("T1543.003", "Windows Service", "https://attack.mitre.org/techniques/T1543/003/"),
-    ("T1059.001", "PowerShell", "https://attack.mitre.org/techniques/T1059/001/"),
-    ("T1059.003", "Windows Command Shell", "https://attack.mitre.org/techniques/T1059/003/"),
+    (
+        "T1543.003",
+        "Windows Service",
+        "https://attack.mitre.org/techniques/T1543/003/",
+    ),
+    (
+        "T1059.001",
+        "PowerShell",
+        "https://attack.mitre.org/techniques/T1059/001/",
+    ),
+    (
+        "T1059.003",
+        "Windows Command Shell",
+        "https://attack.mitre.org/techniques/T1059/003/",
+    ),
 ];

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use svcshell::{Action, Filter};
 
 #[derive(Parser)]
-#[command(name = "svcshell", version, about = "Elastic's \"System Shells via Services\" rule, run on every record in flight")]
+#[command(
+    name = "svcshell",
+    version,
+    about = "Elastic's \"System Shells via Services\" rule, run on every record in flight"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -73,7 +77,11 @@ fn open(path: &str) -> io::Result<(Box<dyn Read>, Option<u64>)> {
 }
 
 fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
-    let files: Vec<String> = if files.is_empty() { vec!["-".into()] } else { files.to_vec() };
+    let files: Vec<String> = if files.is_empty() {
+        vec!["-".into()]
+    } else {
+        files.to_vec()
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let start = Instant::now();
@@ -83,8 +91,10 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
             Some(len) if io::stderr().is_terminal() => {
                 let b = indicatif::ProgressBar::new(len);
                 b.set_style(
-                    indicatif::ProgressStyle::with_template("{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    indicatif::ProgressStyle::with_template(
+                        "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 Some(b)
             }
@@ -139,8 +149,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> io::Result<()> {
     let data = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    let lines: Vec<&[u8]> =
-        data.split(|&c| c == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = data
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect();
     let bytes: usize = lines.iter().map(|l| l.len()).sum();
     let (mb, recs) = (bytes as f64 / 1e6, lines.len() as f64);
     let mut alerts = 0usize;
@@ -197,7 +210,9 @@ fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> 
         "  verdicts: svcshell {fast_matches} matches, baseline {base_matches}, {disagree} records disagree"
     );
     if disagree > 0 {
-        return Err(io::Error::other(format!("{disagree} records got different verdicts")));
+        return Err(io::Error::other(format!(
+            "{disagree} records got different verdicts"
+        )));
     }
     Ok(())
 }
@@ -213,9 +228,15 @@ fn main() -> ExitCode {
     };
     let (settings, run): (&Settings, Box<dyn Fn(&Filter) -> io::Result<()>>) = match &cli.cmd {
         Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
-        Cmd::Bench { settings, passes, baseline_passes, file } => {
-            (settings, Box::new(move |f| bench(f, file, *passes, *baseline_passes)))
-        }
+        Cmd::Bench {
+            settings,
+            passes,
+            baseline_passes,
+            file,
+        } => (
+            settings,
+            Box::new(move |f| bench(f, file, *passes, *baseline_passes)),
+        ),
     };
     let filter = match filter_from(settings) {
         Ok(f) => f,

@@ -46,7 +46,12 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a str) -> Self {
-        Lexer { src: src.as_bytes(), i: 0, line: 1, line_start: 0 }
+        Lexer {
+            src: src.as_bytes(),
+            i: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     fn pos(&self) -> Pos {
@@ -54,11 +59,17 @@ impl<'a> Lexer<'a> {
         let col = std::str::from_utf8(&self.src[self.line_start..self.i])
             .map(|s| s.chars().count())
             .unwrap_or(self.i - self.line_start);
-        Pos { line: self.line, column: col as u32 + 1 }
+        Pos {
+            line: self.line,
+            column: col as u32 + 1,
+        }
     }
 
     fn err<T>(&self, pos: Pos, msg: impl Into<String>) -> Result<T, CompileError> {
-        Err(CompileError { pos, message: msg.into() })
+        Err(CompileError {
+            pos,
+            message: msg.into(),
+        })
     }
 
     fn peek(&self, k: usize) -> Option<u8> {
@@ -129,14 +140,19 @@ impl<'a> Lexer<'a> {
             };
             let tok = match c {
                 b'"' => self.string(pos)?,
-                b'\'' => return self.err(pos, "single-quoted strings are not EQL: use double quotes"),
+                b'\'' => {
+                    return self.err(pos, "single-quoted strings are not EQL: use double quotes")
+                }
                 b'(' => self.one(Tok::LParen),
                 b')' => self.one(Tok::RParen),
                 b',' => self.one(Tok::Comma),
                 b':' => self.one(Tok::Colon),
                 b'?' => {
                     if self.peek(1) == Some(b'"') {
-                        return self.err(pos, "`?\"...\"` strings are not supported: use \"\"\"raw\"\"\" strings");
+                        return self.err(
+                            pos,
+                            "`?\"...\"` strings are not supported: use \"\"\"raw\"\"\" strings",
+                        );
                     }
                     self.one(Tok::Question)
                 }
@@ -160,7 +176,12 @@ impl<'a> Lexer<'a> {
                 _ => {
                     let s = self.i;
                     while let Some(c) = self.peek(0) {
-                        if c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c == b'"' || c == b'(' || c == b')' {
+                        if c.is_ascii_alphanumeric()
+                            || c.is_ascii_whitespace()
+                            || c == b'"'
+                            || c == b'('
+                            || c == b')'
+                        {
                             break;
                         }
                         self.i += 1;
@@ -197,7 +218,9 @@ impl<'a> Lexer<'a> {
                 let s = self.i;
                 loop {
                     match self.peek(0) {
-                        None | Some(b'\n') => return self.err(pos, "unterminated backticked field name"),
+                        None | Some(b'\n') => {
+                            return self.err(pos, "unterminated backticked field name")
+                        }
                         Some(b'`') if self.peek(1) == Some(b'`') => {
                             self.i += 2;
                         }
@@ -205,7 +228,9 @@ impl<'a> Lexer<'a> {
                         Some(_) => self.i += 1,
                     }
                 }
-                let seg = std::str::from_utf8(&self.src[s..self.i]).unwrap_or_default().replace("``", "`");
+                let seg = std::str::from_utf8(&self.src[s..self.i])
+                    .unwrap_or_default()
+                    .replace("``", "`");
                 if seg.is_empty() {
                     return self.err(pos, "empty backticked field name");
                 }
@@ -213,7 +238,8 @@ impl<'a> Lexer<'a> {
                 self.i += 1;
             } else {
                 let s = self.i;
-                while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'@') {
+                while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'@')
+                {
                     self.i += 1;
                 }
                 if s == self.i {
@@ -238,7 +264,11 @@ impl<'a> Lexer<'a> {
                 return Ok(Tok::Keyword(k));
             }
             let tilde = self.peek(0) == Some(b'~');
-            let full = if tilde { format!("{name}~") } else { name.clone() };
+            let full = if tilde {
+                format!("{name}~")
+            } else {
+                name.clone()
+            };
             if UNSUPPORTED_WORDS.contains(&full.as_str()) {
                 if tilde {
                     self.i += 1;
@@ -256,7 +286,9 @@ impl<'a> Lexer<'a> {
             loop {
                 match self.peek(0) {
                     None => return self.err(pos, "unterminated raw string"),
-                    Some(b'\n' | b'\r') => return self.err(self.pos(), "newline inside a raw string"),
+                    Some(b'\n' | b'\r') => {
+                        return self.err(self.pos(), "newline inside a raw string")
+                    }
                     Some(b'"') if self.src[self.i..].starts_with(b"\"\"\"") => break,
                     Some(_) => self.i += 1,
                 }
@@ -299,12 +331,18 @@ impl<'a> Lexer<'a> {
                             }
                             let hex = std::str::from_utf8(&self.src[s..self.i]).unwrap_or_default();
                             if self.peek(0) != Some(b'}') || !(2..=8).contains(&hex.len()) {
-                                return self.err(here, "unicode escape needs 2 to 8 hex digits in \\u{...}");
+                                return self.err(
+                                    here,
+                                    "unicode escape needs 2 to 8 hex digits in \\u{...}",
+                                );
                             }
                             self.i += 1;
                             let cp = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
                             let Some(ch) = char::from_u32(cp) else {
-                                return self.err(here, format!("\\u{{{hex}}} is not a unicode scalar value"));
+                                return self.err(
+                                    here,
+                                    format!("\\u{{{hex}}} is not a unicode scalar value"),
+                                );
                             };
                             let mut b = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());

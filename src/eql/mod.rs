@@ -34,7 +34,11 @@ pub struct CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.pos.line, self.pos.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.pos.line, self.pos.column, self.message
+        )
     }
 }
 
@@ -93,7 +97,9 @@ impl Matcher {
     fn matches(&self, v: &[u8]) -> bool {
         match self {
             Matcher::Exact(n) => n.iter().any(|n| **n == *v),
-            Matcher::ExactFold(n) => n.iter().any(|n| n.len() == v.len() && n.eq_ignore_ascii_case(v)),
+            Matcher::ExactFold(n) => n
+                .iter()
+                .any(|n| n.len() == v.len() && n.eq_ignore_ascii_case(v)),
             Matcher::Wildcard(p) => p.iter().any(|p| p.matches(v)),
         }
     }
@@ -124,7 +130,10 @@ impl Program {
         let mut cond = compile(&q.condition, fields);
         if let Some(cat) = q.category {
             let field = fields.intern(CATEGORY_FIELD);
-            let test = Node::Test { field, matcher: Matcher::Exact(vec![cat.into_bytes().into_boxed_slice()]) };
+            let test = Node::Test {
+                field,
+                matcher: Matcher::Exact(vec![cat.into_bytes().into_boxed_slice()]),
+            };
             cond = match cond {
                 Node::And(mut v) => {
                     v.insert(0, test);
@@ -133,13 +142,19 @@ impl Program {
                 other => Node::And(vec![test, other]),
             };
         }
-        Ok(Program { root: cond, source: src.to_string() })
+        Ok(Program {
+            root: cond,
+            source: src.to_string(),
+        })
     }
 
     /// Compiles a bare condition (an exception), interning its fields in `fields`.
     pub fn compile_condition(src: &str, fields: &mut FieldTable) -> Result<Program, CompileError> {
         let e = parse_condition(src)?;
-        Ok(Program { root: compile(&e, fields), source: src.to_string() })
+        Ok(Program {
+            root: compile(&e, fields),
+            source: src.to_string(),
+        })
     }
 
     /// The query text this program was compiled from.
@@ -158,6 +173,26 @@ impl Program {
             Node::And(v) => v.iter().map(|n| eval_node(n, doc)).collect(),
             n => vec![eval_node(n, doc)],
         }
+    }
+
+    /// A literal every match must contain in the value of one field: among the top-level `and` clauses that
+    /// are a single-value `==` or `:` without wildcards, the one with the longest value (fields listed in
+    /// `exclude` are not considered). `(field, value)`; the value compares ASCII case-insensitively.
+    pub fn required_literal(&self, exclude: &[usize]) -> Option<(usize, &[u8])> {
+        let clauses: Vec<&Node> = match &self.root {
+            Node::And(v) => v.iter().collect(),
+            n => vec![n],
+        };
+        clauses
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Test {
+                    field,
+                    matcher: Matcher::Exact(v) | Matcher::ExactFold(v),
+                } if v.len() == 1 && !exclude.contains(field) => Some((*field, &*v[0])),
+                _ => None,
+            })
+            .max_by_key(|(_, v)| v.len())
     }
 
     /// The fields every top-level clause reads, as a list of field indexes per clause (for `explain`).
@@ -198,12 +233,24 @@ fn compile(e: &Expr, fields: &mut FieldTable) -> Node {
             let bytes = |s: &String| s.as_bytes().to_vec().into_boxed_slice();
             let matcher = match op {
                 Op::Eq => Matcher::Exact(values.iter().map(bytes).collect()),
-                Op::EqFold => Matcher::ExactFold(values.iter().map(|s| s.to_ascii_lowercase()).map(|s| bytes(&s)).collect()),
+                Op::EqFold => Matcher::ExactFold(
+                    values
+                        .iter()
+                        .map(|s| s.to_ascii_lowercase())
+                        .map(|s| bytes(&s))
+                        .collect(),
+                ),
                 Op::Like => {
                     if values.iter().any(|v| v.contains(['*', '?'])) {
                         Matcher::Wildcard(values.iter().map(|v| Pattern::new(v)).collect())
                     } else {
-                        Matcher::ExactFold(values.iter().map(|s| s.to_ascii_lowercase()).map(|s| bytes(&s)).collect())
+                        Matcher::ExactFold(
+                            values
+                                .iter()
+                                .map(|s| s.to_ascii_lowercase())
+                                .map(|s| bytes(&s))
+                                .collect(),
+                        )
                     }
                 }
             };
@@ -228,19 +275,25 @@ mod tests {
     #[test]
     fn errors_carry_line_and_column() {
         let mut f = FieldTable::default();
-        let e = Program::compile_query("process where\n  process.name like \"x\"", &mut f).unwrap_err();
+        let e =
+            Program::compile_query("process where\n  process.name like \"x\"", &mut f).unwrap_err();
         assert_eq!((e.pos.line, e.pos.column), (2, 16), "{e}");
         let e = Program::compile_query("process where process.pid == 4", &mut f).unwrap_err();
         assert_eq!((e.pos.line, e.pos.column), (1, 30), "{e}");
         assert!(e.message.contains("only string values"), "{e}");
-        let e = Program::compile_query("process where wildcard(process.name, \"a\")", &mut f).unwrap_err();
+        let e = Program::compile_query("process where wildcard(process.name, \"a\")", &mut f)
+            .unwrap_err();
         assert!(e.message.contains("function call"), "{e}");
         let e = Program::compile_query("process where a == \"\\x\"", &mut f).unwrap_err();
         assert_eq!((e.pos.line, e.pos.column), (1, 20), "{e}");
         let e = Program::compile_query("process where /* /* */ a == \"b\"", &mut f).unwrap_err();
         assert!(e.message.contains("unterminated comment"), "{e}");
-        let e = Program::compile_query("sequence by host.id [process where true]", &mut f).unwrap_err();
-        assert!(e.message.contains("`sequence`") || e.message.contains("not supported"), "{e}");
+        let e =
+            Program::compile_query("sequence by host.id [process where true]", &mut f).unwrap_err();
+        assert!(
+            e.message.contains("`sequence`") || e.message.contains("not supported"),
+            "{e}"
+        );
         assert!(Program::compile_query("process where a == 'b'", &mut f).is_err());
         assert!(Program::compile_query("process where a == ?\"b\"", &mut f).is_err());
         assert!(Program::compile_query("process where a == \"\"\"b\nc\"\"\"", &mut f).is_err());

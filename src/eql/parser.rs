@@ -21,7 +21,11 @@ pub enum Expr {
     Or(Vec<Expr>),
     Not(Box<Expr>),
     /// `field op value(s)`: true when any value of the field matches any of the values.
-    Cmp { field: String, op: Op, values: Vec<String> },
+    Cmp {
+        field: String,
+        op: Op,
+        values: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,12 +42,21 @@ struct Parser {
 
 /// Parses a full query: `<category> where <condition>`.
 pub fn parse_query(src: &str) -> Result<Query, CompileError> {
-    let mut p = Parser { toks: Lexer::new(src).tokens()?, k: 0 };
+    let mut p = Parser {
+        toks: Lexer::new(src).tokens()?,
+        k: 0,
+    };
     let t = p.next();
     let category = match t.tok {
         Tok::Field(name) if !name.contains('.') => name,
         Tok::Str(s) => s,
-        _ => return p.unexpected(t.pos, &t.tok, "an event category (e.g. `process`) followed by `where`"),
+        _ => {
+            return p.unexpected(
+                t.pos,
+                &t.tok,
+                "an event category (e.g. `process`) followed by `where`",
+            )
+        }
     };
     let t = p.next();
     if t.tok != Tok::Keyword("where") {
@@ -51,12 +64,22 @@ pub fn parse_query(src: &str) -> Result<Query, CompileError> {
     }
     let condition = p.expr()?;
     p.expect_eof()?;
-    Ok(Query { category: if category == "any" { None } else { Some(category) }, condition })
+    Ok(Query {
+        category: if category == "any" {
+            None
+        } else {
+            Some(category)
+        },
+        condition,
+    })
 }
 
 /// Parses a bare condition (as used for exceptions): `<condition>` without a category.
 pub fn parse_condition(src: &str) -> Result<Expr, CompileError> {
-    let mut p = Parser { toks: Lexer::new(src).tokens()?, k: 0 };
+    let mut p = Parser {
+        toks: Lexer::new(src).tokens()?,
+        k: 0,
+    };
     let e = p.expr()?;
     p.expect_eof()?;
     Ok(e)
@@ -96,8 +119,13 @@ impl Parser {
 
     fn unexpected<T>(&self, pos: Pos, t: &Tok, wanted: &str) -> Result<T, CompileError> {
         let message = match t {
-            Tok::Unsupported(_) => format!("{} is not supported by svcshell's EQL subset", describe(t)),
-            Tok::Number(_) => format!("{} is not supported: only string values can be compared", describe(t)),
+            Tok::Unsupported(_) => {
+                format!("{} is not supported by svcshell's EQL subset", describe(t))
+            }
+            Tok::Number(_) => format!(
+                "{} is not supported: only string values can be compared",
+                describe(t)
+            ),
             _ => format!("unexpected {}, expected {wanted}", describe(t)),
         };
         Err(CompileError { pos, message })
@@ -117,7 +145,11 @@ impl Parser {
             self.next();
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, CompileError> {
@@ -126,7 +158,11 @@ impl Parser {
             self.next();
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, CompileError> {
@@ -160,7 +196,9 @@ impl Parser {
                     let p = self.toks[self.k].pos;
                     return Err(CompileError {
                         pos: p,
-                        message: format!("function call `{name}(...)` is not supported by svcshell's EQL subset"),
+                        message: format!(
+                            "function call `{name}(...)` is not supported by svcshell's EQL subset"
+                        ),
                     });
                 }
                 self.comparison(name)
@@ -172,14 +210,38 @@ impl Parser {
     fn comparison(&mut self, field: String) -> Result<Expr, CompileError> {
         let t = self.next();
         match t.tok {
-            Tok::EqEq => Ok(Expr::Cmp { field, op: Op::Eq, values: vec![self.string()?] }),
-            Tok::NotEq => Ok(Expr::Not(Box::new(Expr::Cmp { field, op: Op::Eq, values: vec![self.string()?] }))),
+            Tok::EqEq => Ok(Expr::Cmp {
+                field,
+                op: Op::Eq,
+                values: vec![self.string()?],
+            }),
+            Tok::NotEq => Ok(Expr::Not(Box::new(Expr::Cmp {
+                field,
+                op: Op::Eq,
+                values: vec![self.string()?],
+            }))),
             Tok::Colon => {
-                let values = if *self.peek() == Tok::LParen { self.list()? } else { vec![self.string()?] };
-                Ok(Expr::Cmp { field, op: Op::Like, values })
+                let values = if *self.peek() == Tok::LParen {
+                    self.list()?
+                } else {
+                    vec![self.string()?]
+                };
+                Ok(Expr::Cmp {
+                    field,
+                    op: Op::Like,
+                    values,
+                })
             }
-            Tok::Keyword("in") => Ok(Expr::Cmp { field, op: Op::Eq, values: self.list()? }),
-            Tok::InFold => Ok(Expr::Cmp { field, op: Op::EqFold, values: self.list()? }),
+            Tok::Keyword("in") => Ok(Expr::Cmp {
+                field,
+                op: Op::Eq,
+                values: self.list()?,
+            }),
+            Tok::InFold => Ok(Expr::Cmp {
+                field,
+                op: Op::EqFold,
+                values: self.list()?,
+            }),
             Tok::Keyword("not") => {
                 let t2 = self.next();
                 let op = match t2.tok {
@@ -187,9 +249,17 @@ impl Parser {
                     Tok::InFold => Op::EqFold,
                     other => return self.unexpected(t2.pos, &other, "`in` or `in~` after `not`"),
                 };
-                Ok(Expr::Not(Box::new(Expr::Cmp { field, op, values: self.list()? })))
+                Ok(Expr::Not(Box::new(Expr::Cmp {
+                    field,
+                    op,
+                    values: self.list()?,
+                })))
             }
-            other => self.unexpected(t.pos, &other, "a comparison operator (`==`, `!=`, `:`, `in`, `in~`)"),
+            other => self.unexpected(
+                t.pos,
+                &other,
+                "a comparison operator (`==`, `!=`, `:`, `in`, `in~`)",
+            ),
         }
     }
 

@@ -20,7 +20,9 @@ fn char_len(lead: u8) -> usize {
 
 impl Pattern {
     pub fn new(text: &str) -> Pattern {
-        Pattern { pat: text.as_bytes().to_ascii_lowercase().into_boxed_slice() }
+        Pattern {
+            pat: text.as_bytes().to_ascii_lowercase().into_boxed_slice(),
+        }
     }
 
     /// True when the whole of `v` matches (ASCII case-insensitive).

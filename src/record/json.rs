@@ -7,22 +7,22 @@
 //! once); keys are compared against the wanted paths only inside objects that lead to a wanted path, through
 //! the [`FieldSet`] hash index; escapes are decoded only in wanted keys and values that hold a backslash.
 
-use super::{FieldSet, Hit, Hits, Kind, RecordError, MAX_PATH};
+use super::{FieldSet, Hit, Hits, Kind, RecordError, ROOT};
 
 /// The deepest nesting accepted: serde_json's recursion limit (it fails on the 128th nested container).
 pub const MAX_DEPTH: usize = 127;
 
 const NO_SLOT: u16 = u16::MAX;
 
-#[derive(Clone, Copy)]
-struct Level {
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Level {
     array: bool,
     /// Keys of this object (or objects in this array) may lead to wanted paths.
     relevant: bool,
     /// For arrays: the slot its scalar elements belong to.
     slot: u16,
-    /// Length of this level's path in the path buffer.
-    base: u16,
+    /// The [`FieldSet`] trie node of this level's path.
+    node: u32,
     /// Index + 1 of the hit recorded for this container (to patch its end), or 0.
     hit: u32,
     /// Offset of the `{` of the object whose keys live here (for arrays: of the enclosing object).
@@ -32,11 +32,39 @@ struct Level {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// Index of the first `"`, `\` or control byte at or after `j` (or `rec.len()`); sets `high` when a byte
+/// Index of the first `"`, `\\` or control byte at or after `j` (or `rec.len()`); sets `high` when a byte
 /// >= 0x80 was passed over on the way (possibly a few bytes past the result: only a hint to validate UTF-8).
 #[inline(always)]
 fn find_special(rec: &[u8], mut j: usize, high: &mut bool) -> usize {
     let n = rec.len();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SSE2 is part of the x86-64 baseline: 16 bytes per step, measured ~2x the SWAR loop on records
+        // whose strings average 20-60 bytes.
+        while j + 16 <= n {
+            // SAFETY: `j + 16 <= rec.len()`, so the unaligned 16-byte load stays inside `rec`; SSE2 is always
+            // available on x86-64.
+            let (m, h) = unsafe {
+                let v = _mm_loadu_si128(rec.as_ptr().add(j) as *const __m128i);
+                let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let b = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+                let lo = _mm_set1_epi8(0x1f);
+                let c = _mm_cmpeq_epi8(_mm_max_epu8(v, lo), lo);
+                (
+                    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c)) as u32,
+                    _mm_movemask_epi8(v),
+                )
+            };
+            if h != 0 {
+                *high = true;
+            }
+            if m != 0 {
+                return j + m.trailing_zeros() as usize;
+            }
+            j += 16;
+        }
+    }
     while j + 8 <= n {
         let w = u64::from_le_bytes([
             rec[j],
@@ -51,7 +79,9 @@ fn find_special(rec: &[u8], mut j: usize, high: &mut bool) -> usize {
         let q = w ^ (LO * b'"' as u64);
         let b = w ^ (LO * b'\\' as u64);
         // The lowest flagged byte of each term is exact (borrows only run upwards).
-        let m = (q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b) | (w.wrapping_sub(LO * 0x20) & !w);
+        let m = (q.wrapping_sub(LO) & !q)
+            | (b.wrapping_sub(LO) & !b)
+            | (w.wrapping_sub(LO * 0x20) & !w);
         let m = m & HI;
         if w & HI != 0 {
             *high = true;
@@ -126,12 +156,18 @@ fn string(rec: &[u8], i: usize) -> Result<(usize, bool), RecordError> {
                 j = escape(rec, j)?;
             }
             Some(_) => return Err(RecordError::Syntax { offset: j as u32 }),
-            None => return Err(RecordError::Syntax { offset: rec.len() as u32 }),
+            None => {
+                return Err(RecordError::Syntax {
+                    offset: rec.len() as u32,
+                })
+            }
         }
     }
     if high {
         if let Err(e) = std::str::from_utf8(&rec[i + 1..j]) {
-            return Err(RecordError::Utf8 { offset: (i + 1 + e.valid_up_to()) as u32 });
+            return Err(RecordError::Utf8 {
+                offset: (i + 1 + e.valid_up_to()) as u32,
+            });
         }
     }
     Ok((j, esc))
@@ -236,6 +272,175 @@ fn ws(rec: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Validates and skips the container opening at `i` (`{` or `[`), inside `open` already open containers;
+/// returns the offset just past its close. The same checks as the main scanner, without any field tracking.
+fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, RecordError> {
+    let n = rec.len();
+    let syntax = |i: usize| RecordError::Syntax { offset: i as u32 };
+    // Bit k of `arrays` is set when the container at relative depth k is an array; depth 0 = innermost.
+    let mut arrays: u128 = 0;
+    let mut depth = 0usize;
+    // 0 = first member or close, 1 = value, 2 = after a value, 3 = key
+    let mut state: u8;
+    macro_rules! push {
+        ($c:expr) => {{
+            if open + depth + 1 > MAX_DEPTH {
+                return Err(RecordError::TooDeep { offset: i as u32 });
+            }
+            arrays = (arrays << 1) | ($c == b'[') as u128;
+            depth += 1;
+            i += 1;
+        }};
+    }
+    push!(rec[i]);
+    state = 0;
+    loop {
+        i = ws(rec, i);
+        if i >= n {
+            return Err(syntax(i));
+        }
+        let c = rec[i];
+        match state {
+            0 => {
+                if c == if arrays & 1 == 1 { b']' } else { b'}' } {
+                    i += 1;
+                    arrays >>= 1;
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                    state = 2;
+                } else {
+                    state = if arrays & 1 == 1 { 1 } else { 3 };
+                }
+            }
+            3 => {
+                if c != b'"' {
+                    return Err(syntax(i));
+                }
+                let (end, _) = string(rec, i)?;
+                i = ws(rec, end + 1);
+                if i >= n || rec[i] != b':' {
+                    return Err(syntax(i));
+                }
+                i += 1;
+                state = 1;
+            }
+            1 => match c {
+                b'"' => {
+                    i = string(rec, i)?.0 + 1;
+                    state = 2;
+                }
+                b'{' | b'[' => {
+                    push!(c);
+                    state = 0;
+                }
+                b't' | b'f' | b'n' => {
+                    let word: &[u8] = match c {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    if !rec[i..].starts_with(word) {
+                        return Err(syntax(i));
+                    }
+                    i += word.len();
+                    state = 2;
+                }
+                b'-' | b'0'..=b'9' => {
+                    i = number(rec, i)?;
+                    state = 2;
+                }
+                _ => return Err(syntax(i)),
+            },
+            _ => {
+                let array = arrays & 1 == 1;
+                i += 1;
+                if c == b',' {
+                    state = if array { 1 } else { 3 };
+                } else if c == if array { b']' } else { b'}' } {
+                    arrays >>= 1;
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                } else {
+                    return Err(syntax(i - 1));
+                }
+            }
+        }
+    }
+}
+
+/// Index of the first `"`, `{`, `[`, `}` or `]` at or after `j` (or `rec.len()`).
+#[inline(always)]
+fn find_structural(rec: &[u8], mut j: usize) -> usize {
+    let n = rec.len();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while j + 16 <= n {
+            // SAFETY: `j + 16 <= rec.len()`, so the unaligned 16-byte load stays inside `rec`; SSE2 is always
+            // available on x86-64.
+            let m = unsafe {
+                let v = _mm_loadu_si128(rec.as_ptr().add(j) as *const __m128i);
+                // `{` 0x7B and `[` 0x5B differ only in bit 5, as do `}` 0x7D and `]` 0x5D.
+                let f = _mm_or_si128(v, _mm_set1_epi8(0x20));
+                let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let o = _mm_cmpeq_epi8(f, _mm_set1_epi8(0x7B));
+                let c = _mm_cmpeq_epi8(f, _mm_set1_epi8(0x7D));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, o), c)) as u32
+            };
+            if m != 0 {
+                return j + m.trailing_zeros() as usize;
+            }
+            j += 16;
+        }
+    }
+    while j < n && !matches!(rec[j], b'"' | b'{' | b'[' | b'}' | b']') {
+        j += 1;
+    }
+    j
+}
+
+/// Skips the container opening at `i` without reading its grammar between strings: brackets must balance
+/// and nest within [`MAX_DEPTH`], strings are fully checked (escapes, control bytes, UTF-8), but commas,
+/// colons, numbers and literals are not. Used for containers that hold no wanted field; a record that goes
+/// on to match is re-read strictly before it can alert.
+fn skip_lenient(rec: &[u8], mut i: usize, open: usize) -> Result<usize, RecordError> {
+    let n = rec.len();
+    let mut arrays: u128 = 0;
+    let mut depth = 0usize;
+    loop {
+        let j = find_structural(rec, i);
+        if j >= n {
+            return Err(RecordError::Syntax { offset: n as u32 });
+        }
+        match rec[j] {
+            b'"' => i = string(rec, j)?.0 + 1,
+            c @ (b'{' | b'[') => {
+                if open + depth + 1 > MAX_DEPTH {
+                    return Err(RecordError::TooDeep { offset: j as u32 });
+                }
+                arrays = (arrays << 1) | (c == b'[') as u128;
+                depth += 1;
+                i = j + 1;
+            }
+            c => {
+                if (c == b']') != (arrays & 1 == 1) {
+                    return Err(RecordError::Syntax { offset: j as u32 });
+                }
+                arrays >>= 1;
+                depth -= 1;
+                i = j + 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+        }
+    }
+}
+
 /// Classifies what is wrong with a record that does not start with `{`.
 fn not_object(rec: &[u8], i: usize) -> RecordError {
     if i >= rec.len() {
@@ -247,26 +452,68 @@ fn not_object(rec: &[u8], i: usize) -> RecordError {
     }
 }
 
-/// Scans one JSON record, filling `out` with the hits of `fields`. On error `out` is left in an unspecified
+/// Scans one JSON record strictly (exactly serde_json's acceptance), filling `out` with the hits of `fields`. On error `out` is left in an unspecified
 /// (but valid) state and the record must be treated as unreadable.
 pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordError> {
+    scan_mode(rec, fields, out, true)
+}
+
+/// Like [`scan`], but containers that hold no wanted field are only checked for balanced brackets and valid
+/// strings (see `skip_lenient`): the fast path for deciding whether a record can match. The hits are the same
+/// as [`scan`]'s whenever [`scan`] succeeds; a record this accepts may still fail [`scan`].
+pub fn scan_fast(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordError> {
+    scan_mode(rec, fields, out, false)
+}
+
+fn scan_mode(
+    rec: &[u8],
+    fields: &FieldSet,
+    out: &mut Hits,
+    strict: bool,
+) -> Result<(), RecordError> {
     out.clear();
     if rec.len() > u32::MAX as usize - 16 {
         return Err(RecordError::TooLarge);
     }
     let n = rec.len();
-    let mut i = ws(rec, 0);
+    let i = ws(rec, 0);
     if i >= n || rec[i] != b'{' {
         return Err(not_object(rec, i));
     }
     out.root = i as u32;
-    let mut path = [0u8; MAX_PATH + 1];
-    let mut levels = [Level { array: false, relevant: true, slot: NO_SLOT, base: 0, hit: 0, obj: i as u32 }; MAX_DEPTH + 1];
+    let mut levels = std::mem::take(&mut out.stack);
+    let root = Level {
+        array: false,
+        relevant: true,
+        slot: NO_SLOT,
+        node: ROOT,
+        hit: 0,
+        obj: i as u32,
+    };
+    if levels.len() <= MAX_DEPTH {
+        levels.resize(MAX_DEPTH + 1, root);
+    }
+    levels[0] = root;
+    let r = scan_inner(rec, fields, out, &mut levels, i, strict);
+    out.stack = levels;
+    r
+}
+
+#[inline(always)]
+fn scan_inner(
+    rec: &[u8],
+    fields: &FieldSet,
+    out: &mut Hits,
+    levels: &mut [Level],
+    mut i: usize,
+    strict: bool,
+) -> Result<(), RecordError> {
+    let n = rec.len();
     let mut d = 0usize; // index of the innermost open container
-    // What the next value belongs to: its slot, whether to descend into it, its path length.
+                        // What the next value belongs to: its slot, whether to descend into it, its trie node.
     let mut p_slot = NO_SLOT;
     let mut p_desc = false;
-    let mut p_len = 0u16;
+    let mut p_node = ROOT;
     let mut p_in_array = false;
     i += 1;
 
@@ -295,37 +542,20 @@ pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordE
                 p_desc = false;
                 p_in_array = false;
                 if lv.relevant {
-                    let base = lv.base as usize;
-                    let mut len = base;
-                    if base > 0 {
-                        path[len] = b'.';
-                        len += 1;
-                    }
                     let key: &[u8] = &rec[i + 1..end];
-                    let fits = if esc {
+                    let (node, slot, desc) = if esc {
                         let mark = out.decoded.len();
                         unescape_into(key, &mut out.decoded);
-                        let k = &out.decoded[mark..];
-                        let ok = len + k.len() <= MAX_PATH;
-                        if ok {
-                            path[len..len + k.len()].copy_from_slice(k);
-                            len += k.len();
-                        }
+                        let r = fields.lookup_key(lv.node, &out.decoded[mark..]);
                         out.decoded.truncate(mark);
-                        ok
+                        r
                     } else {
-                        let ok = len + key.len() <= MAX_PATH;
-                        if ok {
-                            path[len..len + key.len()].copy_from_slice(key);
-                            len += key.len();
-                        }
-                        ok
+                        fields.lookup_key(lv.node, key)
                     };
-                    if fits {
-                        let (slot, desc) = fields.lookup(&path[..len]);
+                    if let Some(node) = node {
                         p_slot = slot.unwrap_or(NO_SLOT);
                         p_desc = desc;
-                        p_len = len as u16;
+                        p_node = node;
                     }
                 }
                 i = ws(rec, end + 1);
@@ -367,6 +597,15 @@ pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordE
                         i = end + 1;
                         state = 2;
                     }
+                    b'{' | b'[' if p_slot == NO_SLOT && !p_desc => {
+                        // Nothing wanted inside: skip it in a tight loop.
+                        i = if strict {
+                            skip_container(rec, i, d + 1)?
+                        } else {
+                            skip_lenient(rec, i, d + 1)?
+                        };
+                        state = 2;
+                    }
                     b'{' | b'[' => {
                         if d + 1 >= MAX_DEPTH {
                             return Err(RecordError::TooDeep { offset: i as u32 });
@@ -391,7 +630,7 @@ pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordE
                             array,
                             relevant: p_desc,
                             slot: if array { p_slot } else { NO_SLOT },
-                            base: p_len,
+                            node: p_node,
                             hit,
                             obj: if array { container } else { i as u32 },
                         };
@@ -476,7 +715,7 @@ pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordE
                     if lv.array {
                         p_slot = lv.slot;
                         p_desc = lv.relevant;
-                        p_len = lv.base;
+                        p_node = lv.node;
                         p_in_array = true;
                         state = 1;
                     } else {
@@ -492,7 +731,9 @@ pub fn scan(rec: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordE
                         d -= 1;
                     }
                 } else {
-                    return Err(RecordError::Syntax { offset: (i - 1) as u32 });
+                    return Err(RecordError::Syntax {
+                        offset: (i - 1) as u32,
+                    });
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! they are offsets into it, or into a reused decode buffer for the rare string that holds escapes.
 
 pub mod json;
+pub mod prefilter;
 
 /// What kind of JSON value a hit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub struct Hits {
     pub decoded: Vec<u8>,
     /// Offset of the record's top-level `{`.
     pub root: u32,
+    /// The scanner's container stack, kept to avoid re-initialising it per record.
+    pub(crate) stack: Vec<json::Level>,
 }
 
 impl Hits {
@@ -74,54 +77,86 @@ impl Hits {
     /// True when any string value of `slot` satisfies `pred`.
     #[inline]
     pub fn any_str(&self, record: &[u8], slot: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.hits.iter().any(|h| h.slot as usize == slot && h.kind == Kind::Str && pred(self.text(record, h)))
+        self.hits
+            .iter()
+            .any(|h| h.slot as usize == slot && h.kind == Kind::Str && pred(self.text(record, h)))
     }
 
     /// The first string value of `slot`.
     pub fn first_str<'a>(&'a self, record: &'a [u8], slot: usize) -> Option<&'a [u8]> {
-        self.of(slot).find(|h| h.kind == Kind::Str).map(|h| self.text(record, h))
+        self.of(slot)
+            .find(|h| h.kind == Kind::Str)
+            .map(|h| self.text(record, h))
     }
 }
 
 /// The longest path (in bytes) a [`FieldSet`] can hold.
 pub const MAX_PATH: usize = 255;
 
+/// A node of the path trie: one segment under a parent node.
 #[derive(Debug, Clone)]
 struct Entry {
-    path: Box<[u8]>,
-    /// The slot when the path itself is wanted.
+    parent: u32,
+    seg: Box<[u8]>,
+    /// The slot when the path ending here is wanted.
     slot: Option<u16>,
-    /// Some wanted path extends this one: descend into an object value.
+    /// Some wanted path continues below: descend into an object value.
     descend: bool,
 }
 
-/// A set of wanted dotted paths, with a hash index over every path and every prefix of one (at a `.`), so
-/// that the scanner can decide in one probe whether a key is wanted, leads to a wanted key, or neither.
+/// The node id of the record's top level.
+pub const ROOT: u32 = 0;
+
+/// A set of wanted dotted paths, as a trie of path segments with one hash table over (parent node, segment),
+/// so the scanner decides in one probe per key whether it is wanted, leads to a wanted path, or neither,
+/// without building the full path. A dotted key (`"process.parent.name"`) walks one segment per dot, so
+/// nested, dotted and mixed spellings reach the same node.
 #[derive(Debug, Clone)]
 pub struct FieldSet {
     names: Vec<String>,
     entries: Vec<Entry>,
-    table: Vec<u16>,
+    table: Vec<u32>,
     mask: usize,
 }
 
-const EMPTY: u16 = u16::MAX;
+const EMPTY: u32 = u32::MAX;
 
-#[inline]
-fn hash(b: &[u8]) -> usize {
-    // FNV-1a over 8-byte words: keys are short, the table is tiny; any decent mix will do.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ b.len() as u64;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+#[inline(always)]
+fn load(k: &[u8], at: usize, width: usize) -> u64 {
+    let mut v = 0u64;
+    for (i, &b) in k[at..at + width].iter().enumerate() {
+        v |= (b as u64) << (8 * i);
     }
-    let mut last = 0u64;
-    for (i, &x) in chunks.remainder().iter().enumerate() {
-        last |= (x as u64) << (8 * i);
-    }
-    h = (h ^ last).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h ^ (h >> 32)) as usize
+    v
+}
+
+/// Hash of (parent node, segment): the first and last 8 (or 4) bytes and the length; the table compares
+/// the whole segment on a hit, so a weak spot only costs a comparison.
+#[inline(always)]
+fn hash(parent: u32, k: &[u8]) -> usize {
+    let n = k.len();
+    let (a, b) = if n >= 8 {
+        (
+            u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]),
+            u64::from_le_bytes([
+                k[n - 8],
+                k[n - 7],
+                k[n - 6],
+                k[n - 5],
+                k[n - 4],
+                k[n - 3],
+                k[n - 2],
+                k[n - 1],
+            ]),
+        )
+    } else if n >= 4 {
+        (load(k, 0, 4), load(k, n - 4, 4))
+    } else {
+        (load(k, 0, n), 0)
+    };
+    let h = (a ^ ((parent as u64) << 40) ^ (n as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    (h ^ (h >> 29)) as usize
 }
 
 impl FieldSet {
@@ -131,59 +166,101 @@ impl FieldSet {
         let mut names = Vec::new();
         for (slot, p) in paths.iter().enumerate() {
             let p = p.as_ref();
-            if p.is_empty() || p.len() > MAX_PATH || p.starts_with('.') || p.ends_with('.') || p.contains("..") {
+            if p.is_empty() || p.len() > MAX_PATH || p.split('.').any(str::is_empty) {
                 return Err(format!("invalid field path `{p}`"));
             }
             names.push(p.to_string());
-            let b = p.as_bytes();
-            let mut cuts: Vec<usize> = b.iter().enumerate().filter(|(_, c)| **c == b'.').map(|(i, _)| i).collect();
-            cuts.push(b.len());
-            for (k, &cut) in cuts.iter().enumerate() {
-                let prefix = &b[..cut];
-                let last = k + 1 == cuts.len();
-                let idx = match entries.iter().position(|e| &*e.path == prefix) {
+            let segs: Vec<&str> = p.split('.').collect();
+            let mut node = ROOT;
+            for (k, seg) in segs.iter().enumerate() {
+                let idx = match entries
+                    .iter()
+                    .position(|e| e.parent == node && *e.seg == *seg.as_bytes())
+                {
                     Some(i) => i,
                     None => {
-                        entries.push(Entry { path: prefix.into(), slot: None, descend: false });
+                        entries.push(Entry {
+                            parent: node,
+                            seg: seg.as_bytes().into(),
+                            slot: None,
+                            descend: false,
+                        });
                         entries.len() - 1
                     }
                 };
-                if last {
+                if k + 1 == segs.len() {
                     if entries[idx].slot.is_none() {
                         entries[idx].slot = Some(slot as u16);
                     }
                 } else {
                     entries[idx].descend = true;
                 }
+                node = idx as u32 + 1;
             }
         }
         let size = (entries.len() * 4).next_power_of_two().max(16);
         let mut table = vec![EMPTY; size];
         for (i, e) in entries.iter().enumerate() {
-            let mut j = hash(&e.path) & (size - 1);
+            let mut j = hash(e.parent, &e.seg) & (size - 1);
             while table[j] != EMPTY {
                 j = (j + 1) & (size - 1);
             }
-            table[j] = i as u16;
+            table[j] = i as u32;
         }
-        Ok(FieldSet { names, entries, table, mask: size - 1 })
+        Ok(FieldSet {
+            names,
+            entries,
+            table,
+            mask: size - 1,
+        })
     }
 
-    /// Looks up a full path: `(slot, descend)`.
-    #[inline]
-    pub fn lookup(&self, path: &[u8]) -> (Option<u16>, bool) {
-        let mut j = hash(path) & self.mask;
+    #[inline(always)]
+    fn child(&self, parent: u32, seg: &[u8]) -> Option<u32> {
+        let mut j = hash(parent, seg) & self.mask;
         loop {
             let e = self.table[j];
             if e == EMPTY {
-                return (None, false);
+                return None;
             }
             let entry = &self.entries[e as usize];
-            if *entry.path == *path {
-                return (entry.slot, entry.descend);
+            if entry.parent == parent && *entry.seg == *seg {
+                return Some(e + 1);
             }
             j = (j + 1) & self.mask;
         }
+    }
+
+    /// Looks up a key (possibly dotted) under node `parent`: `(node, slot, descend)`; node is `None` when the
+    /// key leads nowhere wanted.
+    #[inline(always)]
+    pub fn lookup_key(&self, parent: u32, key: &[u8]) -> (Option<u32>, Option<u16>, bool) {
+        let mut node = parent;
+        let mut rest = key;
+        loop {
+            let dot = rest.iter().position(|&c| c == b'.');
+            let seg = match dot {
+                Some(d) => &rest[..d],
+                None => rest,
+            };
+            match self.child(node, seg) {
+                None => return (None, None, false),
+                Some(c) => node = c,
+            }
+            match dot {
+                Some(d) => rest = &rest[d + 1..],
+                None => {
+                    let e = &self.entries[node as usize - 1];
+                    return (Some(node), e.slot, e.descend);
+                }
+            }
+        }
+    }
+
+    /// Looks up a full dotted path from the top level: `(slot, descend)`.
+    pub fn lookup(&self, path: &[u8]) -> (Option<u16>, bool) {
+        let (_, slot, descend) = self.lookup_key(ROOT, path);
+        (slot, descend)
     }
 
     pub fn names(&self) -> &[String] {
@@ -223,9 +300,17 @@ impl std::fmt::Display for RecordError {
             RecordError::Empty => write!(f, "empty record"),
             RecordError::NotObject => write!(f, "record is not a JSON object"),
             RecordError::Syntax { offset } => write!(f, "invalid JSON at byte {offset}"),
-            RecordError::Utf8 { offset } => write!(f, "invalid UTF-8 or unpaired surrogate at byte {offset}"),
-            RecordError::TooDeep { offset } => write!(f, "nesting deeper than {} at byte {offset}", json::MAX_DEPTH),
-            RecordError::NumberOutOfRange { offset } => write!(f, "number out of range at byte {offset}"),
+            RecordError::Utf8 { offset } => {
+                write!(f, "invalid UTF-8 or unpaired surrogate at byte {offset}")
+            }
+            RecordError::TooDeep { offset } => write!(
+                f,
+                "nesting deeper than {} at byte {offset}",
+                json::MAX_DEPTH
+            ),
+            RecordError::NumberOutOfRange { offset } => {
+                write!(f, "number out of range at byte {offset}")
+            }
             RecordError::TooLarge => write!(f, "record larger than 4 GiB"),
             RecordError::Msgpack { offset } => write!(f, "invalid msgpack record at byte {offset}"),
         }
