@@ -108,10 +108,11 @@ pub struct Filter {
     counters: Counters,
 }
 
-/// A record's scanned fields, as the EQL evaluator reads them.
-pub(crate) struct HitsDoc<'a> {
-    pub(crate) record: &'a [u8],
-    pub(crate) hits: &'a Hits,
+/// A record's scanned fields, as the EQL evaluator reads them (scan with a [`FieldSet`] built from the same
+/// [`FieldTable`] the program was compiled against, so slots and field indexes agree).
+pub struct HitsDoc<'a> {
+    pub record: &'a [u8],
+    pub hits: &'a Hits,
 }
 
 impl Document for HitsDoc<'_> {
