@@ -432,15 +432,17 @@ impl Document for ValueDoc<'_> {
 
 impl Filter {
     /// The baseline: parse into a `serde_json::Value`, then evaluate the same program. Used by `svcshell bench`
-    /// to show what the zero-copy path saves. `Err` when serde_json rejects the record or it is not an object.
-    pub fn matches_value(&self, record: &[u8]) -> Result<bool, ()> {
-        let v: serde_json::Value = serde_json::from_slice(record).map_err(|_| ())?;
+    /// to show what the zero-copy path saves. `None` when serde_json rejects the record or it is not an object.
+    pub fn matches_value(&self, record: &[u8]) -> Option<bool> {
+        let v: serde_json::Value = serde_json::from_slice(record).ok()?;
         if !v.is_object() {
-            return Err(());
+            return None;
         }
-        Ok(self.verdict(&ValueDoc {
-            value: &v,
-            fields: &self.fields,
-        }) == Some(true))
+        Some(
+            self.verdict(&ValueDoc {
+                value: &v,
+                fields: &self.fields,
+            }) == Some(true),
+        )
     }
 }

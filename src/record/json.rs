@@ -257,7 +257,7 @@ fn number(rec: &[u8], i: usize) -> Result<usize, RecordError> {
     // serde_json rejects numbers that overflow an f64: only an exponent, or more than 300 digits, can.
     if (float && rec[s..j].iter().any(|&c| c == b'e' || c == b'E')) || j - s > 300 {
         let text = std::str::from_utf8(&rec[s..j]).unwrap_or("0");
-        if !text.parse::<f64>().map_or(false, f64::is_finite) {
+        if !text.parse::<f64>().is_ok_and(f64::is_finite) {
             return Err(RecordError::NumberOutOfRange { offset: s as u32 });
         }
     }

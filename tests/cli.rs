@@ -1,0 +1,182 @@
+//! End-to-end tests of the `svcshell` command on the recorded events in `tests/data/`: `replay` writes every
+//! record in input order with exactly the expected ones tagged, `--alerts-only` keeps only those, bad
+//! configuration exits 2 naming the key, and `bench` reports both speeds and agreeing verdicts.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_svcshell"))
+}
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// (expected alert?, why) per line of events.ndjson.
+fn expected() -> Vec<(bool, String)> {
+    std::fs::read_to_string(data("events.expected"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (a, why) = l.split_once('\t').unwrap();
+            (a == "1", why.to_string())
+        })
+        .collect()
+}
+
+fn is_alert(line: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(v) => {
+            v["event"]["kind"] == "alert"
+                && v["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd"
+        }
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn replay_tags_exactly_the_expected_records_in_order() {
+    let input = std::fs::read_to_string(data("events.ndjson")).unwrap();
+    let out = bin()
+        .arg("replay")
+        .arg(data("events.ndjson"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let outs: Vec<&str> = stdout.lines().collect();
+    let ins: Vec<&str> = input.lines().collect();
+    let exp = expected();
+    assert_eq!(outs.len(), ins.len(), "one output line per input line");
+    assert_eq!(exp.len(), ins.len());
+    for (k, ((i, o), (alert, why))) in ins.iter().zip(&outs).zip(&exp).enumerate() {
+        if *alert {
+            assert!(
+                is_alert(o),
+                "line {}: expected an alert ({why}): {o}",
+                k + 1
+            );
+            // The rest of the record is preserved: every input key is still there with its value.
+            let iv: serde_json::Value = serde_json::from_str(i).unwrap();
+            let ov: serde_json::Value = serde_json::from_str(o).unwrap();
+            for (key, val) in iv.as_object().unwrap() {
+                if key != "event" {
+                    assert_eq!(&ov[key], val, "line {}: key {key} changed", k + 1);
+                }
+            }
+        } else {
+            assert_eq!(i, o, "line {}: expected unchanged ({why})", k + 1);
+        }
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let alerts = exp.iter().filter(|e| e.0).count();
+    assert!(
+        stderr.contains(&format!("records={}", ins.len())),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("alerts={alerts}")), "{stderr}");
+    assert!(
+        stderr.contains("errors=2"),
+        "the truncated line and the non-JSON line: {stderr}"
+    );
+}
+
+#[test]
+fn replay_reads_stdin_and_alerts_only_keeps_alerts() {
+    let input = std::fs::read(data("events.ndjson")).unwrap();
+    let mut child = bin()
+        .args(["replay", "--alerts-only", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let n = expected().iter().filter(|e| e.0).count();
+    assert_eq!(stdout.lines().count(), n);
+    assert!(stdout.lines().all(is_alert));
+}
+
+#[test]
+fn exceptions_and_caps_apply_from_the_command_line() {
+    let out = bin()
+        .args([
+            "replay",
+            "--alerts-only",
+            "--set",
+            "exception=host.name == \"dc01\"",
+            "--set",
+            "MAX_ALERTS=3",
+        ])
+        .arg(data("events.ndjson"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "capped at 3 of 5 remaining alerts"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("suppressed=2") && stderr.contains("excepted=1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn configuration_errors_exit_2_and_name_the_key() {
+    for (kv, key) in [
+        ("colour=blue", "colour"),
+        ("mode=loud", "mode"),
+        ("max_alerts=many", "max_alerts"),
+        ("alert_window=soon", "alert_window"),
+        ("exception=process.name like \"x\"", "exception"),
+    ] {
+        let out = bin()
+            .args(["replay", "--set", kv])
+            .arg(data("events.ndjson"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{kv}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{kv}: {stderr}");
+        assert!(out.stdout.is_empty(), "nothing starts half-configured");
+    }
+    let out = bin().args(["replay", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bench_reports_both_speeds_and_agreeing_verdicts() {
+    let out = bin()
+        .args(["bench", "--passes", "1", "--baseline-passes", "1"])
+        .arg(data("events.ndjson"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.contains("svcshell filter")
+            && s.contains("serde_json Value")
+            && s.contains("x the baseline"),
+        "{s}"
+    );
+    assert!(s.contains("0 records disagree"), "{s}");
+}
