@@ -61,38 +61,40 @@ impl AlertSpec {
                 .collect::<Vec<_>>()
                 .into()
         };
-        let mut leaves = vec![
-            ("event.kind", json!("alert"), false),
-            ("event.severity", json!(rule::SEVERITY_NUMBER), false),
-            ("event.risk_score", json!(rule::RISK_SCORE), false),
-            ("rule.id", json!(rule::RULE_ID), false),
-            ("rule.uuid", json!(rule::RULE_ID), false),
-            ("rule.name", json!(rule::NAME), false),
-            ("rule.version", json!(rule::VERSION), false),
-            ("rule.author", json!(rule::AUTHOR), false),
-            ("rule.license", json!(rule::LICENSE), false),
-            ("rule.ruleset", json!(rule::RULESET), false),
-            ("rule.category", json!(rule::CATEGORY), false),
-            ("rule.reference", json!(rule::REFERENCE), false),
-            ("rule.description", json!(rule::DESCRIPTION), false),
-            ("threat.framework", json!(rule::FRAMEWORK), false),
-        ];
+        let mut leaves: Vec<(String, serde_json::Value, bool)> = [
+            ("event.kind", json!("alert")),
+            ("event.severity", json!(rule::SEVERITY_NUMBER)),
+            ("event.risk_score", json!(rule::RISK_SCORE)),
+            ("rule.id", json!(rule::RULE_ID)),
+            ("rule.uuid", json!(rule::RULE_ID)),
+            ("rule.name", json!(rule::NAME)),
+            ("rule.version", json!(rule::VERSION)),
+            ("rule.author", json!(rule::AUTHOR)),
+            ("rule.license", json!(rule::LICENSE)),
+            ("rule.ruleset", json!(rule::RULESET)),
+            ("rule.category", json!(rule::CATEGORY)),
+            ("rule.reference", json!(rule::REFERENCE)),
+            ("rule.description", json!(rule::DESCRIPTION)),
+            ("threat.framework", json!(rule::FRAMEWORK)),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v, false))
+        .collect();
         for (group, list) in [
             ("threat.tactic", rule::TACTICS),
             ("threat.technique", rule::TECHNIQUES),
             ("threat.technique.subtechnique", rule::SUBTECHNIQUES),
         ] {
             for (k, name) in ["id", "name", "reference"].iter().enumerate() {
-                let path: &'static str = Box::leak(format!("{group}.{name}").into_boxed_str());
-                leaves.push((path, ids(list, k), false));
+                leaves.push((format!("{group}.{name}"), ids(list, k), false));
             }
         }
-        leaves.push(("message", json!(rule::NAME), true));
+        leaves.push(("message".to_string(), json!(rule::NAME), true));
         let leaves: Vec<Leaf> = leaves
             .into_iter()
-            .map(|(p, v, only_if_absent)| Leaf {
-                path: p.to_string(),
+            .map(|(path, v, only_if_absent)| Leaf {
                 json: serde_json::to_vec(&v).expect("static JSON"),
+                path,
                 value: v,
                 only_if_absent,
             })
