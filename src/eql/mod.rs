@@ -285,7 +285,7 @@ mod tests {
             .unwrap_err();
         assert!(e.message.contains("function call"), "{e}");
         let e = Program::compile_query("process where a == \"\\x\"", &mut f).unwrap_err();
-        assert_eq!((e.pos.line, e.pos.column), (1, 20), "{e}");
+        assert_eq!((e.pos.line, e.pos.column), (1, 21), "the backslash: {e}");
         let e = Program::compile_query("process where /* /* */ a == \"b\"", &mut f).unwrap_err();
         assert!(e.message.contains("unterminated comment"), "{e}");
         let e =

@@ -26,6 +26,8 @@ pub struct Prefilter {
     /// Offsets of the two anchor bytes in the needle (i1 < i2).
     i1: usize,
     i2: usize,
+    /// Finds `\u`, built once.
+    escape: memmem::Finder<'static>,
 }
 
 impl Prefilter {
@@ -44,6 +46,7 @@ impl Prefilter {
             needle: needle.to_ascii_lowercase().into_boxed_slice(),
             i1,
             i2,
+            escape: memmem::Finder::new(b"\\u").into_owned(),
         })
     }
 
@@ -54,7 +57,7 @@ impl Prefilter {
     /// True when `rec` may hold a match: it contains the needle (ASCII case-insensitively) or a `\u` escape.
     #[inline]
     pub fn may_match(&self, rec: &[u8]) -> bool {
-        self.contains(rec) || memmem::find(rec, b"\\u").is_some()
+        self.contains(rec) || self.escape.find(rec).is_some()
     }
 
     #[inline]
