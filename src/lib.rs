@@ -23,6 +23,8 @@
 pub mod alert;
 pub mod config;
 pub mod eql;
+/// The C ABI (`include/svcshell.h`): the only home of `extern "C"` in the crate.
+pub mod ffi;
 pub mod filter;
 pub mod record;
 pub mod rule;
