@@ -15,6 +15,7 @@ use crate::eql::{Document, FieldTable, Program};
 use crate::record::prefilter::Prefilter;
 use crate::record::{json, FieldSet, Hits, RecordError};
 use crate::rule;
+use crate::source::{self, ArgBufs, HitsRaw, Profiles, SourceDoc, ValueRaw};
 
 /// What the caller does with a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,8 @@ struct Cap {
 pub(crate) struct Scratch {
     pub(crate) hits: Hits,
     pub(crate) alert_hits: Hits,
+    /// Buffers for splitting command lines (only when evaluation reaches `process.args`).
+    pub(crate) args: RefCell<ArgBufs>,
 }
 
 thread_local! {
@@ -99,6 +102,7 @@ pub struct Filter {
     config: Config,
     fields: FieldTable,
     set: FieldSet,
+    profiles: Profiles,
     rule: Program,
     exceptions: Vec<Program>,
     spec: AlertSpec,
@@ -138,7 +142,13 @@ impl Filter {
             })?;
             exceptions.push(p);
         }
-        let set = FieldSet::new(fields.names()).map_err(|m| ConfigError {
+        let profiles =
+            Profiles::new(config.sources.as_deref(), &fields).map_err(|m| ConfigError {
+                key: "sources".into(),
+                message: m,
+            })?;
+        // The table's fields keep their slots (so `HitsDoc` lookups work); the raw paths follow.
+        let set = FieldSet::new(profiles.paths()).map_err(|m| ConfigError {
             key: "exception".into(),
             message: m,
         })?;
@@ -158,6 +168,7 @@ impl Filter {
             config,
             fields,
             set,
+            profiles,
             rule,
             exceptions,
             spec: AlertSpec::for_rule(),
@@ -188,6 +199,52 @@ impl Filter {
     /// The fields the rule and exceptions read.
     pub fn fields(&self) -> &FieldTable {
         &self.fields
+    }
+
+    /// The enabled record shapes and the raw paths they read.
+    pub fn profiles(&self) -> &Profiles {
+        &self.profiles
+    }
+
+    /// The scanner's field set: [`Filter::fields`] (same slots), then the raw paths of the enabled shapes.
+    pub fn field_set(&self) -> &FieldSet {
+        &self.set
+    }
+
+    /// Why a JSON record does or does not alert: its shape, the six derived values and each top-level
+    /// clause's result (read strictly, as an alert would be).
+    pub fn explain(&self, record: &[u8]) -> Result<Explanation, RecordError> {
+        let mut hits = Hits::default();
+        json::scan(record, &self.set, &mut hits)?;
+        let raw = HitsRaw {
+            record,
+            hits: &hits,
+        };
+        let bufs = RefCell::new(ArgBufs::default());
+        let doc = SourceDoc {
+            raw: &raw,
+            profiles: &self.profiles,
+            detected: source::detect(&raw, &self.profiles),
+            bufs: &bufs,
+        };
+        let names = self.fields.names();
+        let clauses = self
+            .rule
+            .clause_fields()
+            .into_iter()
+            .zip(self.rule.eval_clauses(&doc))
+            .map(|(f, r)| (f.iter().map(|&k| names[k].clone()).collect(), r))
+            .collect();
+        let verdict = self.verdict(&doc);
+        Ok(Explanation {
+            shape: doc.shape().map(|s| s.name()),
+            values: (0..6)
+                .map(|k| (source::ECS_FIELDS[k], doc.values(k)))
+                .collect(),
+            clauses,
+            matched: verdict.is_some(),
+            alert: verdict == Some(true),
+        })
     }
 
     /// The alert fields writer.
@@ -228,10 +285,17 @@ impl Filter {
             }
         }
         json::scan_fast(record, &self.set, &mut s.hits)?;
-        let Some(alert) = self.verdict(&HitsDoc {
+        let raw = HitsRaw {
             record,
             hits: &s.hits,
-        }) else {
+        };
+        let doc = SourceDoc {
+            raw: &raw,
+            profiles: &self.profiles,
+            detected: source::detect(&raw, &self.profiles),
+            bufs: &s.args,
+        };
+        let Some(alert) = self.verdict(&doc) else {
             return Ok(None);
         };
         // A match (rare): read the record again strictly, finding where the alert fields go and the record's
@@ -353,6 +417,39 @@ impl Filter {
     }
 }
 
+/// What [`Filter::explain`] found out about one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The detected shape (`None`: no enabled shape recognised it).
+    pub shape: Option<&'static str>,
+    /// The rule's six fields and the values the shape gives them.
+    pub values: Vec<(&'static str, Vec<String>)>,
+    /// Each top-level clause of the rule: the fields it reads and its result.
+    pub clauses: Vec<(Vec<String>, bool)>,
+    /// The rule matched.
+    pub matched: bool,
+    /// The rule matched and no exception did.
+    pub alert: bool,
+}
+
+impl Explanation {
+    /// One JSON object: `shape`, `values` (field → list), `clauses` (`fields`, `result`), `matched`, `alert`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let mut values = Map::new();
+        for (k, v) in &self.values {
+            values.insert((*k).to_string(), json!(v));
+        }
+        json!({
+            "shape": self.shape,
+            "values": Value::Object(values),
+            "clauses": self.clauses.iter().map(|(f, r)| json!({"fields": f, "result": r})).collect::<Vec<_>>(),
+            "matched": self.matched,
+            "alert": self.alert,
+        })
+    }
+}
+
 /// The cheap check for records the prefilter passes: first and last non-blank bytes are `{` and `}`.
 fn framing(record: &[u8]) -> Result<(), RecordError> {
     let blank = |c: &u8| matches!(c, b' ' | b'\n' | b'\r' | b'\t');
@@ -438,11 +535,18 @@ impl Filter {
         if !v.is_object() {
             return None;
         }
-        Some(
-            self.verdict(&ValueDoc {
-                value: &v,
-                fields: &self.fields,
-            }) == Some(true),
-        )
+        // The same shape detection and derivations, on values read from the `Value`.
+        let raw = ValueRaw {
+            value: &v,
+            paths: self.profiles.paths(),
+        };
+        let bufs = RefCell::new(ArgBufs::default());
+        let doc = SourceDoc {
+            raw: &raw,
+            profiles: &self.profiles,
+            detected: source::detect(&raw, &self.profiles),
+            bufs: &bufs,
+        };
+        Some(self.verdict(&doc) == Some(true))
     }
 }
