@@ -180,3 +180,68 @@ fn bench_reports_both_speeds_and_agreeing_verdicts() {
     );
     assert!(s.contains("0 records disagree"), "{s}");
 }
+
+#[test]
+fn explain_prints_shape_derived_values_and_clause_results_per_record() {
+    let input = concat!(
+        r#"{"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1","event_data":{"#,
+        r#""Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\services.exe","#,
+        r#""CommandLine":"cmd.exe /c \"echo hi\""}}}"#,
+        "\n",
+        r#"{"category":"AdvancedHunting-DeviceProcessEvents","properties":{"ActionType":"ProcessCreated","#,
+        r#""OSPlatform":"Linux","FileName":"pwsh.exe","InitiatingProcessFileName":"services.exe"}}"#,
+        "\n",
+        "not json\n",
+    );
+    let mut child = bin()
+        .args(["explain", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let (a, b) = (&lines[0], &lines[1]);
+    assert_eq!(a["shape"], "winlogbeat_sysmon");
+    assert_eq!(a["alert"], true);
+    assert_eq!(a["values"]["process.name"], serde_json::json!(["cmd.exe"]));
+    assert_eq!(
+        a["values"]["process.parent.name"],
+        serde_json::json!(["services.exe"])
+    );
+    assert_eq!(
+        a["values"]["process.args"],
+        serde_json::json!(["cmd.exe", "/c", "echo hi"])
+    );
+    assert_eq!(a["values"]["host.os.type"], serde_json::json!(["windows"]));
+    assert!(a["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["result"] == true));
+    // The Linux device fails exactly the host.os.type clause.
+    assert_eq!(b["shape"], "m365");
+    assert_eq!(b["alert"], false);
+    let failed: Vec<&serde_json::Value> = b["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == false)
+        .map(|c| &c["fields"])
+        .collect();
+    assert_eq!(failed, vec![&serde_json::json!(["host.os.type"])]);
+    assert_eq!(lines[2]["line"], 3);
+    assert!(lines[2]["error"].is_string());
+}

@@ -51,6 +51,14 @@ enum Cmd {
         baseline_passes: usize,
         file: String,
     },
+    /// For each NDJSON record, print one JSON object: the detected shape, the rule's six fields as the shape
+    /// derives them, each top-level clause's result, and the verdict.
+    Explain {
+        #[command(flatten)]
+        settings: Settings,
+        /// Input file; `-` or none reads standard input.
+        file: Option<String>,
+    },
 }
 
 fn filter_from(s: &Settings) -> Result<Filter, String> {
@@ -217,6 +225,38 @@ fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> 
     Ok(())
 }
 
+fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
+    let (reader, _) = open(file.unwrap_or("-"))?;
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        let rec = line.strip_suffix(b"\n").unwrap_or(&line);
+        let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
+        if rec.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let obj = match filter.explain(rec) {
+            Ok(e) => {
+                let mut v = e.to_json();
+                v["line"] = n.into();
+                v
+            }
+            Err(e) => serde_json::json!({"line": n, "error": e.to_string()}),
+        };
+        serde_json::to_writer(&mut out, &obj)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
 /// A subcommand's work, run once the filter is configured.
 type Job<'a> = dyn Fn(&Filter) -> io::Result<()> + 'a;
 
@@ -240,6 +280,9 @@ fn main() -> ExitCode {
             settings,
             Box::new(move |f| bench(f, file, *passes, *baseline_passes)),
         ),
+        Cmd::Explain { settings, file } => {
+            (settings, Box::new(move |f| explain(f, file.as_deref())))
+        }
     };
     let filter = match filter_from(settings) {
         Ok(f) => f,

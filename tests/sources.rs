@@ -1,0 +1,738 @@
+//! Raw-source detection and derivations (SPEC §3):
+//! - the real Winlogbeat fixtures in `../shared/data/winlogbeat/` (raw `collection_*` next to Elastic's ECS
+//!   `ingest_*` output): the values svcshell derives from each raw process start equal the ECS values
+//!   Elastic's pipeline wrote, and raw and ECS verdicts agree on every event — also on positives this test
+//!   makes by editing copies (child swapped for cmd.exe, parent for services.exe);
+//! - each shape's recognition rule, derivation and os rule on hand-written records;
+//! - property tests: any ECS process record, reshaped into each raw shape, gets the ECS record's verdict and
+//!   the same derived values.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use svcshell::Filter;
+
+fn filter() -> Filter {
+    Filter::from_properties(&[("max_alerts", "0")]).unwrap()
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+fn alert(f: &Filter, v: &Value) -> bool {
+    let b = bytes(v);
+    let fast = f.matches(&b).unwrap();
+    assert_eq!(f.matches_value(&b), Some(fast), "baseline agrees on {v}");
+    fast
+}
+
+/// (shape, values of the six fields by name) of a record.
+fn explain(f: &Filter, v: &Value) -> (Option<&'static str>, Vec<(&'static str, Vec<String>)>) {
+    let e = f.explain(&bytes(v)).unwrap();
+    (e.shape, e.values)
+}
+
+fn field(values: &[(&'static str, Vec<String>)], name: &str) -> Vec<String> {
+    values
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Null => vec![],
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().flat_map(strings).collect(),
+        other => panic!("not a string: {other}"),
+    }
+}
+
+// ------------------------------------------------------------------------------------------ fixtures
+
+/// (collection file name, raw events, ECS events).
+type Pair = (String, Vec<Value>, Vec<Value>);
+
+fn fixtures() -> Option<Vec<Pair>> {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/winlogbeat");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "SKIPPED: {} not found; fixture tests need the shared data",
+            dir.display()
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("collection_"))
+        .collect();
+    names.sort();
+    for n in names {
+        let ingest = n
+            .replace("collection_", "ingest_")
+            .replace(".evtx.golden.json", ".golden.json");
+        let read = |name: &str| -> Vec<Value> {
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+            v.as_array().unwrap().clone()
+        };
+        let (raw, ecs) = (read(&n), read(&ingest));
+        assert_eq!(raw.len(), ecs.len(), "{n}: pair lengths");
+        out.push((n, raw, ecs));
+    }
+    assert_eq!(out.len(), 3, "three fixture pairs");
+    Some(out)
+}
+
+fn is_process_start(ecs: &Value) -> bool {
+    strings(&ecs["event"]["category"]).contains(&"process".to_string())
+        && strings(&ecs["event"]["type"]).contains(&"start".to_string())
+}
+
+#[test]
+fn fixture_derived_values_equal_elastic_ecs_values() {
+    let Some(pairs) = fixtures() else { return };
+    let f = filter();
+    let mut starts = 0;
+    for (name, raw, ecs) in &pairs {
+        for (k, (r, e)) in raw.iter().zip(ecs).enumerate() {
+            let what = format!("{name} #{k}");
+            if is_process_start(e) {
+                starts += 1;
+                let (shape, values) = explain(&f, r);
+                let want_shape = if r["winlog"]["channel"] == "Security" {
+                    "winlogbeat_security"
+                } else {
+                    "winlogbeat_sysmon"
+                };
+                assert_eq!(shape, Some(want_shape), "{what}");
+                assert_eq!(
+                    field(&values, "process.name"),
+                    strings(&e["process"]["name"]),
+                    "{what}"
+                );
+                assert_eq!(
+                    field(&values, "process.parent.name"),
+                    strings(&e["process"]["parent"]["name"]),
+                    "{what}"
+                );
+                assert_eq!(
+                    field(&values, "process.args"),
+                    strings(&e["process"]["args"]),
+                    "{what}"
+                );
+                assert_eq!(field(&values, "event.type"), vec!["start"], "{what}");
+                assert_eq!(field(&values, "event.category"), vec!["process"], "{what}");
+                // No host.os.type in the fixtures: a raw Windows event log record counts as windows.
+                assert_eq!(field(&values, "host.os.type"), vec!["windows"], "{what}");
+            }
+            // Verdicts agree on every event (none of the fixtures is an alert).
+            assert_eq!(alert(&f, r), alert(&f, e), "{what}");
+            assert!(!alert(&f, r), "{what}");
+        }
+    }
+    assert_eq!(starts, 5, "process starts in the fixtures");
+}
+
+#[test]
+fn fixture_positives_made_by_editing_copies() {
+    // The fixtures hold no alert. These positives are made by editing copies: the child is swapped for
+    // cmd.exe and the parent for services.exe, in the raw record (Image/ParentImage or
+    // NewProcessName/ParentProcessName) and in its ECS twin (process.name / process.parent.name). The ECS
+    // twin also gets host.os.type "windows" (the fixtures' harness stripped it; Elastic needs it), and so
+    // does the raw copy in one variant (honoured when present).
+    let Some(pairs) = fixtures() else { return };
+    let f = filter();
+    let mut made = 0;
+    for (name, raw, ecs) in &pairs {
+        for (k, (r, e)) in raw.iter().zip(ecs).enumerate() {
+            if !is_process_start(e) {
+                continue;
+            }
+            let what = format!("{name} #{k} (edited copy)");
+            let mut r = r.clone();
+            let mut e = e.clone();
+            let data = &mut r["winlog"]["event_data"];
+            let has_parent = if data.get("NewProcessName").is_some() {
+                data["NewProcessName"] = json!("C:\\Windows\\System32\\cmd.exe");
+                let p = data.get("ParentProcessName").is_some();
+                if p {
+                    data["ParentProcessName"] = json!("C:\\Windows\\System32\\services.exe");
+                }
+                p
+            } else {
+                data["Image"] = json!("C:\\Windows\\System32\\cmd.exe");
+                data["ParentImage"] = json!("C:\\Windows\\System32\\services.exe");
+                true
+            };
+            assert!(has_parent, "{what}: 4688 v2 carries ParentProcessName");
+            e["process"]["name"] = json!("cmd.exe");
+            e["process"]["parent"]["name"] = json!("services.exe");
+            // Without host.os.type Elastic does not alert on the ECS document; the raw record counts as
+            // windows (SPEC §3 note on os).
+            assert!(!alert(&f, &e), "{what}: ECS without host.os.type");
+            assert!(alert(&f, &r), "{what}: raw");
+            e["host"]["os"] = json!({"type": "windows"});
+            assert!(alert(&f, &e), "{what}: ECS");
+            r["host"]["os"] = json!({"type": "windows"});
+            assert!(alert(&f, &r), "{what}: raw with host.os.type");
+            r["host"]["os"] = json!({"type": "linux"});
+            assert!(!alert(&f, &r), "{what}: raw with host.os.type linux");
+            r["host"]["os"] = json!({"type": "windows"});
+            // The NVDisplay exclusion, as an extra argument on both sides.
+            let cmd = r["winlog"]["event_data"]["CommandLine"]
+                .as_str()
+                .unwrap()
+                .trim_end()
+                .to_string();
+            r["winlog"]["event_data"]["CommandLine"] =
+                json!(format!("{cmd} -s NVDisplay.ContainerLocalSystem"));
+            let mut args = strings(&e["process"]["args"]);
+            args.extend([
+                "-s".to_string(),
+                "NVDisplay.ContainerLocalSystem".to_string(),
+            ]);
+            e["process"]["args"] = json!(args);
+            assert_eq!(
+                field(&explain(&f, &r).1, "process.args"),
+                args,
+                "{what}: args"
+            );
+            assert!(!alert(&f, &r), "{what}: raw NVDisplay");
+            assert!(!alert(&f, &e), "{what}: ECS NVDisplay");
+            made += 1;
+        }
+    }
+    assert_eq!(made, 5);
+}
+
+// ------------------------------------------------------------------------- hand-written records
+
+const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
+
+fn wlb_sysmon(child: &str, parent: &str, cmd: &str) -> Value {
+    json!({"winlog": {"channel": SYSMON, "event_id": "1", "event_data": {
+        "Image": format!("C:\\Windows\\System32\\{child}"),
+        "ParentImage": format!("C:\\Windows\\System32\\{parent}"),
+        "CommandLine": cmd}}})
+}
+
+#[test]
+fn unknown_source_names_are_a_config_error_naming_sources() {
+    let e = Filter::from_properties(&[("sources", "ecs,winlogbeat")])
+        .err()
+        .expect("unknown source");
+    assert_eq!(e.key, "sources");
+    assert!(e.message.contains("winlogbeat"), "{e}");
+    for ok in [
+        "ecs",
+        "ECS, m365",
+        "winlogbeat_sysmon,winlogbeat_security,nxlog,evtx,winevtlog,sentinelone,m365,ecs",
+    ] {
+        assert!(Filter::from_properties(&[("sources", ok)]).is_ok(), "{ok}");
+    }
+}
+
+#[test]
+fn winlogbeat_sysmon_recognition_and_event_id() {
+    let f = filter();
+    let r = wlb_sysmon("cmd.exe", "services.exe", "cmd.exe /c whoami");
+    assert!(alert(&f, &r));
+    // Winlogbeat 7: numeric event id.
+    let mut r7 = r.clone();
+    r7["winlog"]["event_id"] = json!(1);
+    assert!(alert(&f, &r7));
+    // Other event ids, or another channel spelling, are not process starts / not Sysmon.
+    for (k, v) in [
+        ("event_id", json!("5")),
+        ("event_id", json!(5)),
+        ("event_id", json!("01")),
+        ("channel", json!("microsoft-windows-sysmon/operational")),
+        ("channel", json!("Microsoft-Windows-Sysmon")),
+    ] {
+        let mut x = r.clone();
+        x["winlog"][k] = v;
+        assert!(!alert(&f, &x), "{x}");
+    }
+    // basename_sysmon: a bare name (no backslash) is absent.
+    let mut x = r.clone();
+    x["winlog"]["event_data"]["Image"] = json!("cmd.exe");
+    assert!(!alert(&f, &x));
+    assert_eq!(
+        field(&explain(&f, &x).1, "process.name"),
+        Vec::<String>::new()
+    );
+    // Dotted keys are the same fields.
+    let flat = json!({"winlog.channel": SYSMON, "winlog.event_id": "1",
+        "winlog.event_data.Image": "C:\\x\\CMD.EXE", "winlog.event_data.ParentImage": "C:\\x\\Services.exe"});
+    assert!(alert(&f, &flat));
+    assert_eq!(explain(&f, &flat).0, Some("winlogbeat_sysmon"));
+    // A CommandLine of "-" is absent (so the NVDisplay exclusion cannot hold).
+    let mut x = r.clone();
+    x["winlog"]["event_data"]["CommandLine"] = json!("-");
+    assert_eq!(
+        field(&explain(&f, &x).1, "process.args"),
+        Vec::<String>::new()
+    );
+    assert!(alert(&f, &x));
+    // Go-style splitting: a quoted NVDisplay argument is the bare word.
+    x["winlog"]["event_data"]["CommandLine"] =
+        json!("cmd.exe /c \"NVDisplay.ContainerLocalSystem\"");
+    assert!(!alert(&f, &x));
+    x["winlog"]["event_data"]["CommandLine"] =
+        json!("cmd.exe /c -s=NVDisplay.ContainerLocalSystem");
+    assert!(alert(&f, &x));
+}
+
+#[test]
+fn winlogbeat_security_4688() {
+    let f = filter();
+    let r = json!({"winlog": {"channel": "Security", "event_id": "4688", "version": 2, "event_data": {
+        "NewProcessName": "C:\\Windows\\System32\\cmd.exe",
+        "ParentProcessName": "C:\\Windows\\System32\\services.exe",
+        "CommandLine": "cmd.exe  /c \"NVDisplay.ContainerLocalSystem\""}}});
+    let (shape, v) = explain(&f, &r);
+    assert_eq!(shape, Some("winlogbeat_security"));
+    // argv_4688 keeps quotes and gives an empty argument for a double space.
+    assert_eq!(
+        field(&v, "process.args"),
+        vec!["cmd.exe", "", "/c", "\"NVDisplay.ContainerLocalSystem\""]
+    );
+    assert!(alert(&f, &r), "a quoted argument is not the bare word here");
+    // v1 (no ParentProcessName): no parent, no alert.
+    let mut v1 = r.clone();
+    v1["winlog"]["event_data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ParentProcessName");
+    assert!(!alert(&f, &v1));
+    // basename_4688: a bare name is the name.
+    let mut x = r.clone();
+    x["winlog"]["event_data"]["NewProcessName"] = json!("PowerShell.exe");
+    x["winlog"]["event_data"]["ParentProcessName"] = json!("services.exe");
+    assert!(alert(&f, &x));
+    let mut x = r.clone();
+    x["winlog"]["event_id"] = json!(4689);
+    assert!(!alert(&f, &x));
+    x["winlog"]["event_id"] = json!(4688);
+    assert!(alert(&f, &x));
+}
+
+#[test]
+fn ecs_precedence_and_os_rule() {
+    let f = filter();
+    let raw = wlb_sysmon("cmd.exe", "services.exe", "cmd.exe");
+    assert!(alert(&f, &raw));
+    // Winlogbeat 7 output / re-shipped ECS: process.name present → evaluated on ECS fields like Elastic.
+    let mut x = raw.clone();
+    x["process"] = json!({"name": "cmd.exe"});
+    assert_eq!(explain(&f, &x).0, Some("ecs"));
+    assert!(!alert(&f, &x), "ECS: no event.type, no parent, no os");
+    x["process"] = json!({"name": "cmd.exe", "parent": {"name": "services.exe"}});
+    x["event"] = json!({"category": ["process"], "type": ["start"]});
+    assert!(!alert(&f, &x), "ECS without host.os.type: no alert");
+    x["host"] = json!({"os": {"type": "windows"}});
+    assert!(alert(&f, &x));
+    // A null process.name does not count.
+    let mut y = raw.clone();
+    y["process"] = json!({"name": null});
+    assert_eq!(explain(&f, &y).0, Some("winlogbeat_sysmon"));
+    assert!(alert(&f, &y));
+    // With ecs disabled, an ECS-carrying record has no shape (raw fields are only used without ECS ones).
+    let g = Filter::from_properties(&[("sources", "winlogbeat_sysmon")]).unwrap();
+    assert!(!g.matches(&bytes(&x)).unwrap());
+    assert_eq!(g.explain(&bytes(&x)).unwrap().shape, None);
+    assert!(g.matches(&bytes(&raw)).unwrap());
+    // os: honoured when present, windows when absent.
+    let mut z = raw.clone();
+    z["host"] = json!({"os": {"type": "macos"}});
+    assert!(!alert(&f, &z));
+    z["host"] = json!({"os": {"type": null}});
+    assert!(alert(&f, &z));
+    z["host"] = json!("wec01.corp.example.org");
+    assert!(alert(&f, &z));
+}
+
+#[test]
+fn nxlog_evtx_and_winevtlog() {
+    let f = filter();
+    let nx = json!({"EventID": 1, "Channel": SYSMON, "SourceName": "Microsoft-Windows-Sysmon",
+        "Image": "C:\\Windows\\System32\\cmd.exe", "ParentImage": "C:\\Windows\\System32\\services.exe",
+        "CommandLine": "cmd /c x", "host": "wec01"});
+    assert_eq!(explain(&f, &nx).0, Some("nxlog"));
+    assert!(alert(&f, &nx));
+    let nx4688 = json!({"EventID": 4688, "Channel": "Security",
+        "NewProcessName": "C:\\Windows\\System32\\cmd.exe",
+        "ParentProcessName": "C:\\Windows\\System32\\services.exe", "CommandLine": ""});
+    assert!(alert(&f, &nx4688));
+    assert_eq!(
+        field(&explain(&f, &nx4688).1, "process.args"),
+        Vec::<String>::new()
+    );
+
+    let ev = json!({"Event": {"System": {"EventID": {"#attributes": {"Qualifiers": 0}, "#text": 4688},
+        "Channel": "Security"}, "EventData": {"NewProcessName": "C:\\Windows\\System32\\pwsh.exe",
+        "ParentProcessName": "C:\\Windows\\System32\\services.exe", "ProcessId": "0x2c0"}}});
+    assert_eq!(explain(&f, &ev).0, Some("evtx"));
+    assert!(alert(&f, &ev));
+    let ev1 = json!({"Event": {"System": {"EventID": 1, "Channel": SYSMON}, "EventData": {
+        "Image": "C:\\Windows\\System32\\cmd.exe", "ParentImage": "C:\\Windows\\System32\\services.exe",
+        "CommandLine": "cmd.exe /c NVDISPLAY.CONTAINERLOCALSYSTEM"}}});
+    assert!(!alert(&f, &ev1));
+
+    // Fluent Bit StringInserts: Sysmon parent at [19] with 21 inserts, [20] with 22 or 23; CommandLine at
+    // [9] / [10]; 4688 v2 child [5], parent [13], CommandLine [8].
+    for n in [21usize, 22, 23] {
+        let mut ins: Vec<String> = (0..n).map(|k| format!("x{k}")).collect();
+        let (p, c) = if n == 21 { (19, 9) } else { (20, 10) };
+        ins[4] = "C:\\Windows\\System32\\cmd.exe".into();
+        ins[p] = "C:\\Windows\\System32\\services.exe".into();
+        ins[c] = "cmd.exe /c NVDisplay.ContainerLocalSystem".into();
+        let mut fb = json!({"ProviderName": "Microsoft-Windows-Sysmon", "EventID": 1, "Channel": SYSMON,
+            "StringInserts": ins});
+        assert_eq!(explain(&f, &fb).0, Some("winevtlog"), "{n}");
+        assert!(!alert(&f, &fb), "{n}: NVDisplay");
+        fb["StringInserts"][c] = json!("cmd.exe /c whoami");
+        assert!(alert(&f, &fb), "{n}");
+        let other = if n == 21 { 20 } else { 19 };
+        fb["StringInserts"][p] = json!("x");
+        fb["StringInserts"][other] = json!("C:\\Windows\\System32\\services.exe");
+        assert!(!alert(&f, &fb), "{n}: parent read at the wrong insert");
+    }
+    let mut ins: Vec<String> = (0..15).map(|k| format!("x{k}")).collect();
+    ins[5] = "C:\\Windows\\System32\\powershell_ise.exe".into();
+    ins[13] = "C:\\Windows\\System32\\services.exe".into();
+    ins[8] = "x y".into();
+    let fb = json!({"ProviderName": "Microsoft-Windows-Security-Auditing", "EventID": 4688,
+        "Channel": "Security", "StringInserts": ins});
+    assert!(alert(&f, &fb));
+    assert_eq!(field(&explain(&f, &fb).1, "process.args"), vec!["x", "y"]);
+    let fb1 = json!({"ProviderName": "Microsoft-Windows-Security-Auditing", "EventID": 4688,
+        "Channel": "Security", "StringInserts": ins[..9].to_vec()});
+    assert!(!alert(&f, &fb1), "v1: no parent");
+    // The EventData map (Fluent Bit >= 5.1).
+    let fbm = json!({"ProviderName": "Microsoft-Windows-Sysmon", "EventID": 1, "Channel": SYSMON,
+        "EventData": {"Image": "C:\\Windows\\System32\\cmd.exe",
+        "ParentImage": "C:\\Windows\\System32\\services.exe"}});
+    assert_eq!(explain(&f, &fbm).0, Some("winevtlog"));
+    assert!(alert(&f, &fbm));
+}
+
+#[test]
+fn sentinelone_derivations() {
+    let f = filter();
+    let s1 = |cmd: &str| {
+        json!({"meta.event.name": "PROCESSCREATION", "event.type": "ProcessCreation",
+            "event.category": "process", "endpoint.os": "windows",
+            "tgt.process.name": "cmd.exe", "src.process.name": "services.exe",
+            "src.process.parent.name": "wininit.exe", "tgt.process.cmdline": cmd})
+    };
+    let r = s1("cmd.exe /c whoami");
+    assert_eq!(explain(&f, &r).0, Some("sentinelone"));
+    assert!(alert(&f, &r));
+    // Outer quotes removed, then Go-style splitting.
+    let r = s1("\"cmd.exe /c NVDisplay.ContainerLocalSystem\"");
+    assert_eq!(
+        field(&explain(&f, &r).1, "process.args"),
+        vec!["cmd.exe", "/c", "NVDisplay.ContainerLocalSystem"]
+    );
+    assert!(!alert(&f, &r));
+    // Doubled backslashes collapse before splitting: `\\"` is then an escaped quote.
+    let r = s1("C:\\\\Windows\\\\cmd.exe /c \"a\\\\\" b\"");
+    assert_eq!(
+        field(&explain(&f, &r).1, "process.args"),
+        vec!["C:\\Windows\\cmd.exe", "/c", "a\" b"]
+    );
+    let r = s1("C:\\\\\\Windows");
+    assert_eq!(
+        field(&explain(&f, &r).1, "process.args"),
+        vec!["C:\\\\Windows"]
+    );
+    // The parent is src.process.name, not src.process.parent.name.
+    let mut x = s1("cmd");
+    x["src.process.name"] = json!("wininit.exe");
+    x["src.process.parent.name"] = json!("services.exe");
+    assert!(!alert(&f, &x));
+    // Other events, other os values.
+    let mut x = s1("cmd");
+    x["meta.event.name"] = json!("PROCESSTERMINATION");
+    assert!(!alert(&f, &x));
+    for os in ["linux", "Windows", "win"] {
+        let mut x = s1("cmd");
+        x["endpoint.os"] = json!(os);
+        assert!(!alert(&f, &x), "{os}");
+    }
+}
+
+#[test]
+fn m365_defender_derivations() {
+    let f = filter();
+    let m = json!({"category": "AdvancedHunting-DeviceProcessEvents", "properties": {
+        "ActionType": "ProcessCreated", "OSPlatform": "Windows10", "FileName": "pwsh.exe",
+        "InitiatingProcessFileName": "services.exe",
+        "ProcessCommandLine": "  pwsh.exe  -c \"NVDisplay.ContainerLocalSystem\" "}});
+    let (shape, v) = explain(&f, &m);
+    assert_eq!(shape, Some("m365"));
+    assert_eq!(
+        field(&v, "process.args"),
+        vec!["pwsh.exe", "-c", "\"NVDisplay.ContainerLocalSystem\""]
+    );
+    assert!(alert(&f, &m));
+    // Case-insensitive "contains" for category, ActionType and OSPlatform.
+    let mut x = m.clone();
+    x["category"] = json!("advancedhunting-deviceprocessevents");
+    x["properties"]["ActionType"] = json!("PROCESSCREATED");
+    x["properties"]["OSPlatform"] = json!("WindowsServer2019");
+    assert!(alert(&f, &x));
+    // No OSPlatform: no os, no alert; a Linux device: no alert.
+    let mut x = m.clone();
+    x["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("OSPlatform");
+    assert!(!alert(&f, &x));
+    x["properties"]["OSPlatform"] = json!("Linux");
+    assert!(!alert(&f, &x));
+    let mut x = m.clone();
+    x["category"] = json!("AdvancedHunting-DeviceNetworkEvents");
+    assert!(!alert(&f, &x));
+    let mut x = m.clone();
+    x["properties"]["ProcessCommandLine"] = json!("pwsh.exe -c NVDisplay.ContainerLocalSystem");
+    assert!(!alert(&f, &x));
+}
+
+// ---------------------------------------------------------------------------------- properties
+
+/// One ECS process event, and the same event in each raw shape.
+#[derive(Debug, Clone)]
+struct Proc {
+    child: String,
+    parent: String,
+    args: Vec<String>,
+    start: bool,
+    /// "windows" or "linux".
+    os: String,
+    /// Raw Windows event-log shapes: leave out host.os.type when the os is windows.
+    omit_os: bool,
+    /// Sysmon (true) or Security 4688 flavour of the Windows event-log shapes.
+    sysmon: bool,
+    variant: u8,
+}
+
+const DIR: &str = "C:\\Windows\\System32\\";
+
+impl Proc {
+    fn ecs(&self) -> Value {
+        let mut v = json!({"@timestamp": "2024-05-13T06:16:14Z",
+            "event": {"category": ["process"], "type": [if self.start { "start" } else { "end" }]},
+            "host": {"os": {"type": self.os}},
+            "process": {"name": self.child, "parent": {"name": self.parent}}});
+        if !self.args.is_empty() {
+            v["process"]["args"] = json!(self.args);
+        }
+        v
+    }
+
+    fn cmd(&self) -> String {
+        self.args.join(" ")
+    }
+
+    fn host(&self) -> Value {
+        if self.omit_os && self.os == "windows" {
+            json!({"name": "h"})
+        } else {
+            json!({"name": "h", "os": {"type": self.os}})
+        }
+    }
+
+    fn eid(&self) -> u32 {
+        match (self.sysmon, self.start) {
+            (true, true) => 1,
+            (true, false) => 5,
+            (false, true) => 4688,
+            (false, false) => 4689,
+        }
+    }
+
+    fn channel(&self) -> &'static str {
+        if self.sysmon {
+            SYSMON
+        } else {
+            "Security"
+        }
+    }
+
+    fn data(&self) -> Value {
+        if self.sysmon {
+            json!({"Image": format!("{DIR}{}", self.child),
+                "ParentImage": format!("{DIR}{}", self.parent), "CommandLine": self.cmd()})
+        } else {
+            json!({"NewProcessName": format!("{DIR}{}", self.child),
+                "ParentProcessName": format!("{DIR}{}", self.parent), "CommandLine": self.cmd()})
+        }
+    }
+
+    fn winlogbeat(&self) -> Value {
+        let eid = if self.variant % 2 == 0 {
+            json!(self.eid().to_string())
+        } else {
+            json!(self.eid())
+        };
+        json!({"host": self.host(),
+            "winlog": {"channel": self.channel(), "event_id": eid, "event_data": self.data()}})
+    }
+
+    fn nxlog(&self) -> Value {
+        let mut v = self.data();
+        v["EventID"] = json!(self.eid());
+        v["Channel"] = json!(self.channel());
+        v["SourceName"] = json!("Microsoft-Windows-Sysmon");
+        v["host"] = self.host();
+        v
+    }
+
+    fn evtx(&self) -> Value {
+        let eid = if self.variant % 2 == 0 {
+            json!(self.eid())
+        } else {
+            json!({"#attributes": {"Qualifiers": 0}, "#text": self.eid()})
+        };
+        json!({"host": self.host(), "Event": {"System": {"EventID": eid, "Channel": self.channel()},
+            "EventData": self.data()}})
+    }
+
+    fn winevtlog(&self) -> Value {
+        let mut v = json!({"ProviderName": "p", "EventID": self.eid(), "Channel": self.channel(),
+            "host": self.host()});
+        if self.variant % 2 == 0 {
+            v["EventData"] = self.data();
+            return v;
+        }
+        let (n, child, parent, cmd) = if self.sysmon {
+            match self.variant % 3 {
+                0 => (21, 4, 19, 9),
+                1 => (22, 4, 20, 10),
+                _ => (23, 4, 20, 10),
+            }
+        } else {
+            (15, 5, 13, 8)
+        };
+        let mut ins: Vec<String> = (0..n).map(|k| format!("i{k}")).collect();
+        ins[child] = format!("{DIR}{}", self.child);
+        ins[parent] = format!("{DIR}{}", self.parent);
+        ins[cmd] = self.cmd();
+        v["StringInserts"] = json!(ins);
+        v
+    }
+
+    fn sentinelone(&self) -> Value {
+        json!({"meta.event.name": if self.start { "PROCESSCREATION" } else { "PROCESSTERMINATION" },
+            "event.type": "ProcessCreation", "event.category": "process", "endpoint.os": self.os,
+            "tgt.process.name": self.child, "src.process.name": self.parent,
+            "tgt.process.cmdline": self.cmd()})
+    }
+
+    fn m365(&self) -> Value {
+        json!({"category": "AdvancedHunting-DeviceProcessEvents", "properties": {
+            "ActionType": if self.start { "ProcessCreated" } else { "ProcessTerminated" },
+            "OSPlatform": if self.os == "windows" { "Windows10" } else { "Linux" },
+            "FileName": self.child, "InitiatingProcessFileName": self.parent,
+            "ProcessCommandLine": self.cmd()}})
+    }
+}
+
+fn name_strategy(names: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (prop::sample::select(names), any::<u32>()).prop_map(|(n, case)| {
+        // Random ASCII case changes.
+        n.chars()
+            .enumerate()
+            .map(|(k, c)| {
+                if case >> (k % 32) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })
+}
+
+fn proc_strategy() -> impl Strategy<Value = Proc> {
+    let child = name_strategy(&[
+        "cmd.exe",
+        "powershell.exe",
+        "pwsh.exe",
+        "powershell_ise.exe",
+        "svchost.exe",
+        "cmd.com",
+        "msiexec.exe",
+    ]);
+    let parent = name_strategy(&[
+        "services.exe",
+        "services.exe",
+        "explorer.exe",
+        "service.exe",
+        "services.exe.bak",
+    ]);
+    // Arguments that round-trip through every shape's splitter: no spaces, quotes or backslashes, not "-".
+    let arg = prop_oneof![
+        "[A-Za-z0-9._:/=%-]{1,12}".prop_filter("not -", |a| a != "-"),
+        name_strategy(&[
+            "NVDisplay.ContainerLocalSystem",
+            "-s=NVDisplay.ContainerLocalSystem"
+        ]),
+    ];
+    (
+        child,
+        parent,
+        prop::collection::vec(arg, 0..5),
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.8),
+        any::<bool>(),
+        any::<bool>(),
+        any::<u8>(),
+    )
+        .prop_map(
+            |(child, parent, args, start, windows, omit_os, sysmon, variant)| Proc {
+                child,
+                parent,
+                args,
+                start,
+                os: if windows { "windows" } else { "linux" }.into(),
+                omit_os,
+                sysmon,
+                variant,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reshaped_ecs_records_get_the_ecs_verdict(p in proc_strategy()) {
+        let f = filter();
+        let ecs = p.ecs();
+        let want = alert(&f, &ecs);
+        let (_, ecs_values) = explain(&f, &ecs);
+        for (shape, raw) in [
+            ("winlogbeat", p.winlogbeat()),
+            ("nxlog", p.nxlog()),
+            ("evtx", p.evtx()),
+            ("winevtlog", p.winevtlog()),
+            ("sentinelone", p.sentinelone()),
+            ("m365", p.m365()),
+        ] {
+            prop_assert_eq!(alert(&f, &raw), want, "{} {}", shape, raw);
+            let (detected, values) = explain(&f, &raw);
+            prop_assert!(detected.is_some_and(|d| d.starts_with(shape)), "{:?} {}", detected, raw);
+            for name in ["process.name", "process.parent.name", "process.args"] {
+                prop_assert_eq!(field(&values, name), field(&ecs_values, name), "{} {}", shape, name);
+            }
+        }
+    }
+}
