@@ -2,6 +2,11 @@
 //! cap and the counters. Every face (Rust API, C ABI, Fluent Bit plugin, CLI) calls [`Filter::process`] or
 //! its msgpack twin; none re-implements matching, configuration or alert writing.
 //!
+//! Per record: the literal prefilter (`services.exe`: every derived `process.parent.name` is a contiguous
+//! slice of one raw string value, so it stays valid for every shape), one `scan_fast` pass collecting the
+//! rule's fields and the raw fields of the enabled [`crate::source`] profiles, shape detection, the rule on a
+//! [`SourceDoc`], and a strict re-scan only on a match.
+//!
 //! A `Filter` is `Send + Sync`: counters are atomics, the alert cap sits behind a mutex touched only by
 //! matches, and per-call scratch space is thread-local, so one filter serves many threads at once.
 
