@@ -10,7 +10,7 @@
 //!
 //! The edit plan is computed from scanner hits (byte offsets), so JSON ([`splice_json`]) and msgpack share it.
 
-use crate::record::{json, FieldSet, Hit, Hits, Kind};
+use crate::record::{json, msgpack, FieldSet, Hit, Hits, Kind};
 use crate::rule;
 
 /// One field the alert writes: dotted path and its value as JSON text.
@@ -203,48 +203,36 @@ impl AlertSpec {
     /// Renders the members of an insert as JSON text (without braces), grouping shared path segments into
     /// nested objects.
     pub fn insert_json(&self, entries: &[(String, usize, bool)], out: &mut Vec<u8>) {
-        let items: Vec<(Vec<&str>, usize)> = entries
-            .iter()
-            .map(|(p, li, dotted)| {
-                (
-                    if *dotted {
-                        vec![p.as_str()]
-                    } else {
-                        p.split('.').collect()
-                    },
-                    *li,
-                )
-            })
-            .collect();
-        self.members(&items, 0, out);
+        self.members_json(&tree(entries), out);
     }
 
-    fn members(&self, items: &[(Vec<&str>, usize)], depth: usize, out: &mut Vec<u8>) {
-        let mut done: Vec<&str> = Vec::new();
-        let mut first = true;
-        for (segs, li) in items {
-            let key = segs[depth];
-            if segs.len() > depth + 1 && done.contains(&key) {
-                continue;
-            }
-            if !first {
+    fn members_json(&self, members: &[(String, Member)], out: &mut Vec<u8>) {
+        for (k, (key, m)) in members.iter().enumerate() {
+            if k > 0 {
                 out.push(b',');
             }
-            first = false;
             out.extend_from_slice(&serde_json::to_vec(key).expect("string"));
             out.push(b':');
-            if segs.len() == depth + 1 {
-                out.extend_from_slice(&self.leaves[*li].json);
-            } else {
-                done.push(key);
-                let group: Vec<(Vec<&str>, usize)> = items
-                    .iter()
-                    .filter(|(s, _)| s.len() > depth + 1 && s[depth] == key)
-                    .cloned()
-                    .collect();
-                out.push(b'{');
-                self.members(&group, depth + 1, out);
-                out.push(b'}');
+            match m {
+                Member::Leaf(li) => out.extend_from_slice(&self.leaves[*li].json),
+                Member::Group(g) => {
+                    out.push(b'{');
+                    self.members_json(g, out);
+                    out.push(b'}');
+                }
+            }
+        }
+    }
+
+    fn members_msgpack(&self, members: &[(String, Member)], out: &mut Vec<u8>) {
+        for (key, m) in members {
+            msgpack::encode_str(key.as_bytes(), out);
+            match m {
+                Member::Leaf(li) => msgpack::encode(&self.leaves[*li].value, out),
+                Member::Group(g) => {
+                    msgpack::map_header(g.len(), out);
+                    self.members_msgpack(g, out);
+                }
             }
         }
     }
@@ -261,6 +249,86 @@ impl AlertSpec {
             _ => None,
         }
     }
+}
+
+/// The members an insert writes, with shared path segments grouped into nested objects.
+#[derive(Debug, Clone)]
+enum Member {
+    Leaf(usize),
+    Group(Vec<(String, Member)>),
+}
+
+fn tree(entries: &[(String, usize, bool)]) -> Vec<(String, Member)> {
+    let mut out: Vec<(String, Member)> = Vec::new();
+    for (path, li, dotted) in entries {
+        let segs: Vec<&str> = if *dotted {
+            vec![path.as_str()]
+        } else {
+            path.split('.').collect()
+        };
+        let mut level = &mut out;
+        for (k, seg) in segs.iter().enumerate() {
+            if k + 1 == segs.len() {
+                level.push((seg.to_string(), Member::Leaf(*li)));
+                break;
+            }
+            let pos = match level
+                .iter()
+                .position(|(key, m)| key == seg && matches!(m, Member::Group(_)))
+            {
+                Some(p) => p,
+                None => {
+                    level.push((seg.to_string(), Member::Group(Vec::new())));
+                    level.len() - 1
+                }
+            };
+            level = match &mut level[pos].1 {
+                Member::Group(g) => g,
+                Member::Leaf(_) => unreachable!("positioned on a group"),
+            };
+        }
+    }
+    out
+}
+
+/// Writes the alert version of a msgpack body map: `body` with `edits` applied (map headers of objects that
+/// receive members are rewritten with their new counts).
+pub fn splice_msgpack(spec: &AlertSpec, body: &[u8], mut edits: Vec<Edit>, out: &mut Vec<u8>) {
+    let key = |e: &Edit| match e {
+        Edit::Replace { start, .. } => (*start as usize, 1),
+        Edit::Insert { object, .. } => (*object as usize, 0),
+    };
+    edits.sort_by_key(key);
+    out.reserve(body.len() + 1024);
+    let mut at = 0usize;
+    for e in &edits {
+        match e {
+            Edit::Replace { start, end, leaf } => {
+                let (s, e) = (*start as usize, *end as usize);
+                if s < at {
+                    continue;
+                }
+                out.extend_from_slice(&body[at..s]);
+                msgpack::encode(&spec.leaves[*leaf].value, out);
+                at = e;
+            }
+            Edit::Insert { object, entries } => {
+                let s = *object as usize;
+                let Ok(h) = msgpack::head(body, s) else {
+                    continue;
+                };
+                if s < at || h.ty != msgpack::Ty::Map {
+                    continue;
+                }
+                out.extend_from_slice(&body[at..s]);
+                let members = tree(entries);
+                msgpack::map_header(h.n as usize + members.len(), out);
+                spec.members_msgpack(&members, out);
+                at = s + h.len;
+            }
+        }
+    }
+    out.extend_from_slice(&body[at..]);
 }
 
 /// Writes the alert version of a JSON record: `record` with `edits` applied.

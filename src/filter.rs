@@ -22,6 +22,10 @@ use crate::record::{json, FieldSet, Hits, RecordError};
 use crate::rule;
 use crate::source::{self, ArgBufs, HitsRaw, Profiles, SourceDoc, ValueRaw};
 
+#[path = "chunk.rs"]
+mod chunk;
+pub use chunk::ChunkResult;
+
 /// What the caller does with a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {

@@ -5,6 +5,7 @@
 //! they are offsets into it, or into a reused decode buffer for the rare string that holds escapes.
 
 pub mod json;
+pub mod msgpack;
 pub mod prefilter;
 
 /// What kind of JSON value a hit is.
@@ -48,6 +49,8 @@ pub struct Hits {
     pub root: u32,
     /// The scanner's container stack, kept to avoid re-initialising it per record.
     pub(crate) stack: Vec<json::Level>,
+    /// The msgpack walker's container stack, likewise.
+    pub(crate) mstack: Vec<msgpack::Frame>,
 }
 
 impl Hits {

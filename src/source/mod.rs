@@ -328,7 +328,7 @@ impl RawRecord for HitsRaw<'_> {
     fn is_id(&self, slot: usize, id: &[u8]) -> bool {
         self.hits.of(slot).any(|h| match h.kind {
             Kind::Str => self.hits.text(self.record, h) == id,
-            Kind::Number => &self.record[h.start as usize..h.end as usize] == id,
+            Kind::Number => self.hits.text(self.record, h) == id,
             _ => false,
         })
     }

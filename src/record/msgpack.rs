@@ -1,0 +1,504 @@
+//! Zero-copy msgpack: the record walker for Fluent Bit chunks, and the msgpack twin of the JSON scanner.
+//!
+//! A Fluent Bit chunk is records back to back, each `[[timestamp, metadata], body]` (v2) or
+//! `[timestamp, body]` (legacy), the timestamp an integer, a float or EventTime (ext type 0: big-endian u32
+//! seconds, u32 nanoseconds). [`records`] walks a chunk and yields each record's byte ranges; [`scan`] walks a
+//! body map and leaves [`Hit`]s exactly like the JSON scanner (strings are raw UTF-8 in msgpack, so their text
+//! is always a slice of the chunk; wanted numbers are written in decimal into the decode buffer, so shape
+//! checks such as `EventID == 1` read alike in both formats). Values nothing asks for are skipped by their
+//! length prefixes, iteratively: no recursion, any nesting depth passes.
+
+use super::{FieldSet, Hit, Hits, Kind, RecordError, ROOT};
+use std::io::Write;
+
+/// What a msgpack head says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Nil,
+    Bool,
+    Uint,
+    Int,
+    Float,
+    Str,
+    Bin,
+    Array,
+    Map,
+    Ext(i8),
+}
+
+/// A decoded head: type, `n` (element count for containers, payload length for str/bin/ext, the value for
+/// integers and booleans, the bits for floats), and the head's length in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    pub ty: Ty,
+    pub n: u64,
+    pub len: usize,
+}
+
+impl Head {
+    /// Bytes of payload after the head (strings, bins, exts).
+    #[inline]
+    pub fn payload(&self) -> usize {
+        match self.ty {
+            Ty::Str | Ty::Bin | Ty::Ext(_) => self.n as usize,
+            _ => 0,
+        }
+    }
+}
+
+#[inline]
+fn be(b: &[u8], i: usize, w: usize) -> Result<u64, RecordError> {
+    let s = b
+        .get(i..i + w)
+        .ok_or(RecordError::Msgpack { offset: i as u32 })?;
+    Ok(s.iter().fold(0u64, |a, &c| (a << 8) | c as u64))
+}
+
+/// Decodes the head at `i`; the payload is not checked to be in bounds here.
+#[inline]
+pub fn head(b: &[u8], i: usize) -> Result<Head, RecordError> {
+    let c = *b.get(i).ok_or(RecordError::Msgpack { offset: i as u32 })?;
+    let h = |ty, n, len| Ok(Head { ty, n, len });
+    match c {
+        0x00..=0x7f => h(Ty::Uint, c as u64, 1),
+        0x80..=0x8f => h(Ty::Map, (c & 0x0f) as u64, 1),
+        0x90..=0x9f => h(Ty::Array, (c & 0x0f) as u64, 1),
+        0xa0..=0xbf => h(Ty::Str, (c & 0x1f) as u64, 1),
+        0xc0 => h(Ty::Nil, 0, 1),
+        0xc2 => h(Ty::Bool, 0, 1),
+        0xc3 => h(Ty::Bool, 1, 1),
+        0xc4 => h(Ty::Bin, be(b, i + 1, 1)?, 2),
+        0xc5 => h(Ty::Bin, be(b, i + 1, 2)?, 3),
+        0xc6 => h(Ty::Bin, be(b, i + 1, 4)?, 5),
+        0xc7 => h(Ty::Ext(be(b, i + 2, 1)? as u8 as i8), be(b, i + 1, 1)?, 3),
+        0xc8 => h(Ty::Ext(be(b, i + 3, 1)? as u8 as i8), be(b, i + 1, 2)?, 4),
+        0xc9 => h(Ty::Ext(be(b, i + 5, 1)? as u8 as i8), be(b, i + 1, 4)?, 6),
+        0xca => h(
+            Ty::Float,
+            (f32::from_bits(be(b, i + 1, 4)? as u32) as f64).to_bits(),
+            5,
+        ),
+        0xcb => h(Ty::Float, be(b, i + 1, 8)?, 9),
+        0xcc => h(Ty::Uint, be(b, i + 1, 1)?, 2),
+        0xcd => h(Ty::Uint, be(b, i + 1, 2)?, 3),
+        0xce => h(Ty::Uint, be(b, i + 1, 4)?, 5),
+        0xcf => h(Ty::Uint, be(b, i + 1, 8)?, 9),
+        0xd0 => h(Ty::Int, be(b, i + 1, 1)? as u8 as i8 as i64 as u64, 2),
+        0xd1 => h(Ty::Int, be(b, i + 1, 2)? as u16 as i16 as i64 as u64, 3),
+        0xd2 => h(Ty::Int, be(b, i + 1, 4)? as u32 as i32 as i64 as u64, 5),
+        0xd3 => h(Ty::Int, be(b, i + 1, 8)?, 9),
+        0xd4 => h(Ty::Ext(be(b, i + 1, 1)? as u8 as i8), 1, 2),
+        0xd5 => h(Ty::Ext(be(b, i + 1, 1)? as u8 as i8), 2, 2),
+        0xd6 => h(Ty::Ext(be(b, i + 1, 1)? as u8 as i8), 4, 2),
+        0xd7 => h(Ty::Ext(be(b, i + 1, 1)? as u8 as i8), 8, 2),
+        0xd8 => h(Ty::Ext(be(b, i + 1, 1)? as u8 as i8), 16, 2),
+        0xd9 => h(Ty::Str, be(b, i + 1, 1)?, 2),
+        0xda => h(Ty::Str, be(b, i + 1, 2)?, 3),
+        0xdb => h(Ty::Str, be(b, i + 1, 4)?, 5),
+        0xdc => h(Ty::Array, be(b, i + 1, 2)?, 3),
+        0xdd => h(Ty::Array, be(b, i + 1, 4)?, 5),
+        0xde => h(Ty::Map, be(b, i + 1, 2)?, 3),
+        0xdf => h(Ty::Map, be(b, i + 1, 4)?, 5),
+        0xe0..=0xff => h(Ty::Int, c as i8 as i64 as u64, 1),
+        _ => Err(RecordError::Msgpack { offset: i as u32 }), // 0xc1 is never used
+    }
+}
+
+/// Offset just past the whole value at `i` (iterative, bounded by the input length).
+pub fn skip(b: &[u8], mut i: usize) -> Result<usize, RecordError> {
+    let mut left: u64 = 1;
+    while left > 0 {
+        let h = head(b, i)?;
+        left -= 1;
+        match h.ty {
+            Ty::Array => left += h.n,
+            Ty::Map => left += 2 * h.n,
+            _ => {}
+        }
+        i = i
+            .checked_add(h.len + h.payload())
+            .filter(|&e| e <= b.len())
+            .ok_or(RecordError::Msgpack { offset: i as u32 })?;
+    }
+    Ok(i)
+}
+
+/// A record's timestamp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Time {
+    /// EventTime (or integer seconds): seconds and nanoseconds.
+    Event(u32, u32),
+    Float(f64),
+}
+
+impl Time {
+    pub fn seconds(&self) -> i64 {
+        match *self {
+            Time::Event(s, _) => s as i64,
+            Time::Float(f) => f.floor() as i64,
+        }
+    }
+
+    /// A group start or end marker (EventTime seconds 0xFFFFFFFF / 0xFFFFFFFE).
+    pub fn is_group_marker(&self) -> bool {
+        matches!(self, Time::Event(0xFFFF_FFFF | 0xFFFF_FFFE, _))
+    }
+}
+
+/// One record of a chunk, as byte ranges of the chunk.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Record {
+    /// The whole record: `start..end`.
+    pub start: usize,
+    pub end: usize,
+    /// The body map: `body..end` (the body is the record's last element).
+    pub body: usize,
+    pub time: Time,
+}
+
+fn time_at(b: &[u8], i: usize) -> Result<Time, RecordError> {
+    let h = head(b, i)?;
+    let bad = RecordError::Msgpack { offset: i as u32 };
+    match h.ty {
+        Ty::Ext(0) if h.n == 8 => Ok(Time::Event(
+            be(b, i + h.len, 4)? as u32,
+            be(b, i + h.len + 4, 4)? as u32,
+        )),
+        Ty::Uint => Ok(Time::Event(h.n.min(u32::MAX as u64) as u32, 0)),
+        Ty::Float => Ok(Time::Float(f64::from_bits(h.n))),
+        _ => Err(bad),
+    }
+}
+
+/// Reads the record at `i`: `Ok(record)`, or the error and (when its extent could still be found) where the
+/// next record starts.
+pub fn record_at(b: &[u8], i: usize) -> Result<Record, (RecordError, Option<usize>)> {
+    let end = skip(b, i).map_err(|e| (e, None))?;
+    let bad = |off: usize| (RecordError::Msgpack { offset: off as u32 }, Some(end));
+    let h = head(b, i).map_err(|_| bad(i))?;
+    if h.ty != Ty::Array || h.n != 2 {
+        return Err(bad(i));
+    }
+    let first = i + h.len;
+    let fh = head(b, first).map_err(|_| bad(first))?;
+    let time = if fh.ty == Ty::Array {
+        // v2: [[timestamp, metadata], body]
+        if fh.n != 2 {
+            return Err(bad(first));
+        }
+        time_at(b, first + fh.len).map_err(|_| bad(first))?
+    } else {
+        time_at(b, first).map_err(|_| bad(first))?
+    };
+    let body = skip(b, first).map_err(|_| bad(first))?;
+    let bh = head(b, body).map_err(|_| bad(body))?;
+    if bh.ty != Ty::Map {
+        return Err(bad(body));
+    }
+    Ok(Record {
+        start: i,
+        end,
+        body,
+        time,
+    })
+}
+
+/// The records of a chunk, in order; after an error whose extent is unknown, iteration stops.
+pub fn records(
+    chunk: &[u8],
+) -> impl Iterator<Item = (usize, Result<Record, (RecordError, Option<usize>)>)> + '_ {
+    let mut i = 0usize;
+    std::iter::from_fn(move || {
+        if i >= chunk.len() {
+            return None;
+        }
+        let at = i;
+        let r = record_at(chunk, i);
+        i = match &r {
+            Ok(rec) => rec.end,
+            Err((_, Some(next))) => *next,
+            Err((_, None)) => chunk.len(),
+        };
+        Some((at, r))
+    })
+}
+
+/// One open container of the walker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    /// Items still to read (for maps: keys and values).
+    left: u64,
+    map: bool,
+    relevant: bool,
+    node: u32,
+    slot: u16,
+    hit: u32,
+    obj: u32,
+}
+
+/// The deepest nesting of wanted containers followed (deeper ones are skipped as values).
+pub const MAX_DEPTH: usize = 127;
+
+const NO_SLOT: u16 = u16::MAX;
+
+/// Scans one body map starting at `body[0]` (offsets in the hits are relative to `body`).
+pub fn scan(body: &[u8], fields: &FieldSet, out: &mut Hits) -> Result<(), RecordError> {
+    out.clear();
+    if body.len() > u32::MAX as usize - 16 {
+        return Err(RecordError::TooLarge);
+    }
+    let h = head(body, 0)?;
+    if h.ty != Ty::Map {
+        return Err(RecordError::NotObject);
+    }
+    let mut stack = std::mem::take(&mut out.mstack);
+    stack.clear();
+    stack.push(Frame {
+        left: 2 * h.n,
+        map: true,
+        relevant: true,
+        node: ROOT,
+        slot: NO_SLOT,
+        hit: 0,
+        obj: 0,
+    });
+    let r = walk(body, fields, out, &mut stack, h.len);
+    out.mstack = stack;
+    r
+}
+
+fn walk(
+    b: &[u8],
+    fields: &FieldSet,
+    out: &mut Hits,
+    stack: &mut Vec<Frame>,
+    mut i: usize,
+) -> Result<(), RecordError> {
+    let bad = |i: usize| RecordError::Msgpack { offset: i as u32 };
+    // The wanted-ness of the next value.
+    let (mut p_slot, mut p_desc, mut p_node) = (NO_SLOT, false, ROOT);
+    loop {
+        // Close finished containers.
+        while let Some(top) = stack.last() {
+            if top.left > 0 {
+                break;
+            }
+            if top.hit != 0 {
+                out.hits[top.hit as usize - 1].end = i as u32;
+            }
+            stack.pop();
+        }
+        let Some(top) = stack.last_mut() else {
+            return if i == b.len() { Ok(()) } else { Err(bad(i)) };
+        };
+        let key_turn = top.map && top.left % 2 == 0;
+        top.left -= 1;
+        let top = *top;
+        let h = head(b, i)?;
+        let end = i
+            .checked_add(h.len + h.payload())
+            .filter(|&e| e <= b.len())
+            .ok_or(bad(i))?;
+        if key_turn {
+            (p_slot, p_desc, p_node) = (NO_SLOT, false, ROOT);
+            match h.ty {
+                Ty::Str if top.relevant => {
+                    let (node, slot, desc) = fields.lookup_key(top.node, &b[i + h.len..end]);
+                    if let Some(node) = node {
+                        (p_slot, p_desc, p_node) = (slot.unwrap_or(NO_SLOT), desc, node);
+                    }
+                    i = end;
+                }
+                Ty::Array | Ty::Map => i = skip(b, i)?,
+                _ => i = end,
+            }
+            continue;
+        }
+        if !top.map {
+            // An array element inherits the array's wanted-ness.
+            (p_slot, p_desc, p_node) = (top.slot, top.relevant, top.node);
+        }
+        let in_array = !top.map;
+        match h.ty {
+            Ty::Array | Ty::Map if p_slot == NO_SLOT && !p_desc => i = skip(b, i)?,
+            Ty::Array | Ty::Map => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(RecordError::TooDeep { offset: i as u32 });
+                }
+                let map = h.ty == Ty::Map;
+                let mut hit = 0;
+                if p_slot != NO_SLOT {
+                    out.hits.push(Hit {
+                        slot: p_slot,
+                        kind: if map { Kind::Object } else { Kind::Array },
+                        in_array,
+                        decoded: false,
+                        start: i as u32,
+                        end: i as u32,
+                        text: (0, 0),
+                        container: top.obj,
+                    });
+                    hit = out.hits.len() as u32;
+                }
+                stack.push(Frame {
+                    left: if map { 2 * h.n } else { h.n },
+                    map,
+                    relevant: p_desc,
+                    node: p_node,
+                    slot: if map { NO_SLOT } else { p_slot },
+                    hit,
+                    obj: if map { i as u32 } else { top.obj },
+                });
+                i += h.len;
+            }
+            ty => {
+                if p_slot != NO_SLOT {
+                    let mut hit = Hit {
+                        slot: p_slot,
+                        kind: Kind::Null,
+                        in_array,
+                        decoded: false,
+                        start: i as u32,
+                        end: end as u32,
+                        text: (0, 0),
+                        container: top.obj,
+                    };
+                    match ty {
+                        Ty::Str => {
+                            hit.kind = Kind::Str;
+                            hit.text = ((i + h.len) as u32, end as u32);
+                        }
+                        Ty::Bool => hit.kind = Kind::Bool,
+                        Ty::Uint | Ty::Int | Ty::Float => {
+                            hit.kind = Kind::Number;
+                            let mark = out.decoded.len();
+                            let _ = match ty {
+                                Ty::Uint => write!(out.decoded, "{}", h.n),
+                                Ty::Int => write!(out.decoded, "{}", h.n as i64),
+                                _ => write!(out.decoded, "{}", f64::from_bits(h.n)),
+                            };
+                            hit.decoded = true;
+                            hit.text = (mark as u32, out.decoded.len() as u32);
+                        }
+                        _ => {} // nil, bin, ext: not a string, number or boolean
+                    }
+                    out.hits.push(hit);
+                }
+                i = end;
+            }
+        }
+    }
+}
+
+/// Writes `v` as msgpack (the alert field values: strings, integers, arrays, maps).
+pub fn encode(v: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match v {
+        Value::Null => out.push(0xc0),
+        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => encode_uint(u, out),
+            (None, Some(i)) => {
+                out.push(0xd3);
+                out.extend_from_slice(&i.to_be_bytes());
+            }
+            _ => {
+                out.push(0xcb);
+                out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_bits().to_be_bytes());
+            }
+        },
+        Value::String(s) => encode_str(s.as_bytes(), out),
+        Value::Array(a) => {
+            encode_len(a.len(), 0x90, 0xdc, out);
+            a.iter().for_each(|e| encode(e, out));
+        }
+        Value::Object(m) => {
+            map_header(m.len(), out);
+            for (k, v) in m {
+                encode_str(k.as_bytes(), out);
+                encode(v, out);
+            }
+        }
+    }
+}
+
+fn encode_uint(u: u64, out: &mut Vec<u8>) {
+    if u < 0x80 {
+        out.push(u as u8);
+    } else if u <= 0xff {
+        out.extend_from_slice(&[0xcc, u as u8]);
+    } else if u <= 0xffff {
+        out.push(0xcd);
+        out.extend_from_slice(&(u as u16).to_be_bytes());
+    } else if u <= 0xffff_ffff {
+        out.push(0xce);
+        out.extend_from_slice(&(u as u32).to_be_bytes());
+    } else {
+        out.push(0xcf);
+        out.extend_from_slice(&u.to_be_bytes());
+    }
+}
+
+fn encode_len(n: usize, fix: u8, wide: u8, out: &mut Vec<u8>) {
+    if n < 16 {
+        out.push(fix | n as u8);
+    } else if n <= 0xffff {
+        out.push(wide);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(wide + 1);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+/// A map header for `n` pairs.
+pub fn map_header(n: usize, out: &mut Vec<u8>) {
+    encode_len(n, 0x80, 0xde, out);
+}
+
+/// A string.
+pub fn encode_str(s: &[u8], out: &mut Vec<u8>) {
+    let n = s.len();
+    if n < 32 {
+        out.push(0xa0 | n as u8);
+    } else if n <= 0xff {
+        out.extend_from_slice(&[0xd9, n as u8]);
+    } else if n <= 0xffff {
+        out.push(0xda);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    out.extend_from_slice(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_fluent_bit_record() {
+        // v5.1.1 bytes for a dummy {"a":1}: [[ext0(sec, nsec), {}], {"a": 1}]
+        let b = [
+            0x92, 0x92, 0xd7, 0x00, 0x6b, 0x0b, 0x61, 0x79, 0x17, 0x3c, 0x76, 0xf0, 0x80, 0x81,
+            0xa1, 0x61, 0x01,
+        ];
+        let r = record_at(&b, 0).unwrap();
+        assert_eq!((r.start, r.end, r.body), (0, b.len(), 13));
+        assert_eq!(r.time, Time::Event(0x6b0b6179, 0x173c76f0));
+        let f = FieldSet::new(&["a"]).unwrap();
+        let mut hits = Hits::default();
+        scan(&b[r.body..], &f, &mut hits).unwrap();
+        assert_eq!(hits.hits.len(), 1);
+        assert_eq!(hits.text(&b[r.body..], &hits.hits[0]), b"1");
+    }
+
+    #[test]
+    fn skip_is_bounded_by_input() {
+        // An array claiming 4 billion elements in 5 bytes.
+        assert!(skip(&[0xdd, 0xff, 0xff, 0xff, 0xff], 0).is_err());
+        assert!(skip(&[0xdb, 0, 0, 0, 9, b'a'], 0).is_err());
+        assert_eq!(skip(&[0x91, 0x91, 0x91, 0xc0], 0), Ok(4));
+    }
+}

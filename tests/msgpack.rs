@@ -1,0 +1,322 @@
+//! The msgpack path (Fluent Bit chunks) gives the same verdicts and alert fields as the JSON path: v2 and
+//! legacy records, all three timestamp encodings, group markers kept in place, NOTOUCH when nothing changes,
+//! bad records kept and counted, alerts_only dropping the rest; and, over generated telemetry of every shape,
+//! each record's verdict equals the JSON path's.
+
+use serde_json::Value;
+use svcshell::filter::ChunkResult;
+use svcshell::record::msgpack::{self, Ty};
+use svcshell::{Action, Filter};
+
+fn data() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/events.ndjson"
+    ))
+    .unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+enum Ts {
+    Event(u32, u32),
+    Int(u64),
+    Float(f64),
+}
+
+fn ts(t: Ts, out: &mut Vec<u8>) {
+    match t {
+        Ts::Event(s, ns) => {
+            out.extend_from_slice(&[0xd7, 0x00]);
+            out.extend_from_slice(&s.to_be_bytes());
+            out.extend_from_slice(&ns.to_be_bytes());
+        }
+        Ts::Int(s) => msgpack::encode(&Value::from(s), out),
+        Ts::Float(f) => {
+            out.push(0xcb);
+            out.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+    }
+}
+
+fn record_v2(t: Ts, body: &Value) -> Vec<u8> {
+    let mut r = vec![0x92, 0x92];
+    ts(t, &mut r);
+    r.push(0x80); // empty metadata map
+    msgpack::encode(body, &mut r);
+    r
+}
+
+fn record_legacy(t: Ts, body: &Value) -> Vec<u8> {
+    let mut r = vec![0x92];
+    ts(t, &mut r);
+    msgpack::encode(body, &mut r);
+    r
+}
+
+/// Builds one record from a timestamp and a body.
+type MakeRecord = fn(Ts, &Value) -> Vec<u8>;
+
+fn group_marker(start: bool) -> Vec<u8> {
+    let mut r = vec![0x92, 0x92];
+    ts(
+        Ts::Event(if start { 0xFFFF_FFFF } else { 0xFFFF_FFFE }, 0),
+        &mut r,
+    );
+    r.push(0x80);
+    r.push(0x80);
+    r
+}
+
+/// Decodes one msgpack value to JSON (test-side, independent of the library's walker beyond `head`).
+fn decode(b: &[u8], i: &mut usize) -> Value {
+    let h = msgpack::head(b, *i).unwrap();
+    *i += h.len;
+    match h.ty {
+        Ty::Nil => Value::Null,
+        Ty::Bool => Value::Bool(h.n == 1),
+        Ty::Uint => Value::from(h.n),
+        Ty::Int => Value::from(h.n as i64),
+        Ty::Float => Value::from(f64::from_bits(h.n)),
+        Ty::Str => {
+            let s = String::from_utf8(b[*i..*i + h.n as usize].to_vec()).unwrap();
+            *i += h.n as usize;
+            Value::String(s)
+        }
+        Ty::Array => Value::Array((0..h.n).map(|_| decode(b, i)).collect()),
+        Ty::Map => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..h.n {
+                let k = decode(b, i);
+                let v = decode(b, i);
+                m.insert(k.as_str().unwrap().to_string(), v);
+            }
+            Value::Object(m)
+        }
+        Ty::Bin | Ty::Ext(_) => {
+            *i += h.n as usize;
+            Value::Null
+        }
+    }
+}
+
+/// The records of a chunk as (record bytes, body as JSON).
+fn split(chunk: &[u8]) -> Vec<(Vec<u8>, Value)> {
+    msgpack::records(chunk)
+        .map(|(_, r)| {
+            let r = r.unwrap();
+            let mut i = r.body;
+            (chunk[r.start..r.end].to_vec(), decode(chunk, &mut i))
+        })
+        .collect()
+}
+
+fn is_alert(v: &Value) -> bool {
+    // A record that had a dotted `event.kind` keeps it dotted.
+    (v["event"]["kind"] == "alert" || v["event.kind"] == "alert")
+        && v["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd"
+}
+
+fn nocap() -> Filter {
+    Filter::from_properties(&[("max_alerts", "0")]).unwrap()
+}
+
+#[test]
+fn chunk_alerts_match_json_verdicts_in_every_record_layout() {
+    let events = data();
+    let f = nocap();
+    let layouts: [(&str, MakeRecord, Ts); 4] = [
+        ("v2 EventTime", record_v2, Ts::Event(1_715_580_550, 123)),
+        ("v2 integer", record_v2, Ts::Int(1_715_580_550)),
+        ("legacy float", record_legacy, Ts::Float(1_715_580_550.25)),
+        (
+            "legacy EventTime",
+            record_legacy,
+            Ts::Event(1_715_580_550, 0),
+        ),
+    ];
+    for (name, make, t) in layouts {
+        let mut chunk = group_marker(true);
+        let mut inputs = Vec::new();
+        for e in &events {
+            let r = make(t, e);
+            chunk.extend_from_slice(&r);
+            inputs.push(r);
+        }
+        chunk.extend_from_slice(&group_marker(false));
+        let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
+            panic!("{name}: expected alerts")
+        };
+        let recs = split(&out);
+        assert_eq!(
+            recs.len(),
+            events.len() + 2,
+            "{name}: every record kept, markers included"
+        );
+        assert_eq!(
+            recs[0].0,
+            group_marker(true),
+            "{name}: start marker in place"
+        );
+        assert_eq!(
+            recs.last().unwrap().0,
+            group_marker(false),
+            "{name}: end marker in place"
+        );
+        for (k, e) in events.iter().enumerate() {
+            let json = serde_json::to_vec(e).unwrap();
+            let want = matches!(f.process(&json).action, Action::Alert(_));
+            let (bytes, body) = &recs[k + 1];
+            assert_eq!(is_alert(body), want, "{name}: record {k}");
+            if want {
+                assert_eq!(body["event"]["severity"], 47);
+                assert_eq!(
+                    body["threat"]["technique"]["subtechnique"]["id"][2],
+                    "T1059.003"
+                );
+                for (key, val) in e.as_object().unwrap() {
+                    if key != "event" {
+                        assert_eq!(&body[key], val, "{name}: record {k} key {key}");
+                    }
+                }
+                // The record's header (timestamp, metadata) is untouched.
+                let mut enc = Vec::new();
+                msgpack::encode(e, &mut enc);
+                let hdr = inputs[k].len() - enc.len();
+                assert_eq!(&bytes[..hdr], &inputs[k][..hdr], "{name}: header kept");
+            } else {
+                assert_eq!(bytes, &inputs[k], "{name}: record {k} byte for byte");
+            }
+        }
+    }
+}
+
+#[test]
+fn chunk_without_matches_is_not_touched_and_costs_no_copy() {
+    let f = nocap();
+    let mut chunk = Vec::new();
+    for e in data().iter().filter(|e| {
+        !matches!(
+            f.process(&serde_json::to_vec(e).unwrap()).action,
+            Action::Alert(_)
+        )
+    }) {
+        chunk.extend_from_slice(&record_v2(Ts::Event(1, 2), e));
+    }
+    let before = f.stats().records;
+    assert_eq!(f.process_chunk(&chunk), ChunkResult::NoTouch);
+    assert!(f.stats().records > before);
+}
+
+#[test]
+fn alerts_only_keeps_alerts_and_markers() {
+    let f = Filter::from_properties(&[("max_alerts", "0"), ("mode", "alerts_only")]).unwrap();
+    let mut chunk = group_marker(true);
+    for e in data() {
+        chunk.extend_from_slice(&record_v2(Ts::Event(1_715_580_550, 0), &e));
+    }
+    chunk.extend_from_slice(&group_marker(false));
+    let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
+        panic!()
+    };
+    let recs = split(&out);
+    let alerts = recs.iter().filter(|r| is_alert(&r.1)).count();
+    assert!(alerts >= 5);
+    assert_eq!(
+        recs.len(),
+        alerts + 2,
+        "only alerts and the two markers remain"
+    );
+}
+
+#[test]
+fn bad_records_stay_in_place_and_are_counted() {
+    let f = nocap();
+    let good = record_v2(Ts::Event(5, 0), &data()[1]);
+    // A record whose body is not a map, then a valid match, then a truncated tail.
+    let mut chunk = vec![0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 5, 0, 0, 0, 0, 0x80, 0x01];
+    let bad_len = chunk.len();
+    chunk.extend_from_slice(&good);
+    let tail = &good[..good.len() / 2];
+    chunk.extend_from_slice(tail);
+    let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
+        panic!("the match is tagged")
+    };
+    assert_eq!(
+        &out[..bad_len],
+        &chunk[..bad_len],
+        "bad record kept in place"
+    );
+    assert!(out.ends_with(tail), "unreadable tail kept");
+    assert_eq!(f.stats().errors, 2);
+    assert_eq!(f.stats().alerts, 1);
+    // Garbage alone: untouched.
+    assert_eq!(f.process_chunk(&[0xc1, 0xc1]), ChunkResult::NoTouch);
+}
+
+#[test]
+fn cap_uses_event_time() {
+    let f = Filter::from_properties(&[("max_alerts", "1"), ("alert_window", "60s")]).unwrap();
+    let m = &data()[1];
+    let mut chunk = Vec::new();
+    for t in [0u32, 10, 59, 60, 61] {
+        chunk.extend_from_slice(&record_v2(Ts::Event(1_700_000_040 + t, 0), m));
+    }
+    let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
+        panic!()
+    };
+    let flags: Vec<bool> = split(&out).iter().map(|r| is_alert(&r.1)).collect();
+    // Windows are aligned to the epoch: 1_700_000_040 starts a minute, so +0/+10/+59 share one window.
+    assert_eq!(flags, vec![true, false, false, true, false]);
+    assert_eq!(f.stats().suppressed, 3);
+}
+
+#[test]
+fn generated_telemetry_of_every_shape_gets_the_json_verdict() {
+    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen-corpus");
+    if !tool.exists() {
+        eprintln!(
+            "SKIPPED: {} not found; this test needs the shared gen-corpus tool",
+            tool.display()
+        );
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(&tool)
+        .args([
+            "--records",
+            "20000",
+            "--seed",
+            "5",
+            "--tp-rate",
+            "0.05",
+            "--lookalike-rate",
+            "0.2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let f = nocap();
+    let mut chunk = Vec::new();
+    let mut want = Vec::new();
+    for line in out.stdout.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        let v: Value = serde_json::from_slice(line).unwrap();
+        want.push(matches!(f.process(line).action, Action::Alert(_)));
+        chunk.extend_from_slice(&record_v2(Ts::Event(1_715_580_550, 0), &v));
+    }
+    let got: Vec<bool> = match f.process_chunk(&chunk) {
+        ChunkResult::Modified(o) => split(&o).iter().map(|r| is_alert(&r.1)).collect(),
+        ChunkResult::NoTouch => vec![false; want.len()],
+    };
+    assert_eq!(got.len(), want.len());
+    let diff: Vec<usize> = (0..want.len()).filter(|&k| got[k] != want[k]).collect();
+    assert!(
+        diff.is_empty(),
+        "{} records differ, first {:?}",
+        diff.len(),
+        &diff[..diff.len().min(5)]
+    );
+    assert!(want.iter().filter(|&&w| w).count() > 50);
+}
