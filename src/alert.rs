@@ -140,11 +140,11 @@ impl AlertSpec {
         let direct = |h: &&Hit| !h.in_array;
         for (li, leaf) in self.leaves.iter().enumerate() {
             let s = self.leaf_slot[li] as u16;
-            if leaf.only_if_absent {
-                if hits.iter().any(|h| h.slot == s) {
-                    continue;
-                }
-            } else {
+            // `null` counts as absent: a `"message":null` is replaced like a missing one is added.
+            if leaf.only_if_absent && hits.iter().any(|h| h.slot == s && h.kind != Kind::Null) {
+                continue;
+            }
+            {
                 let mut any = false;
                 for h in hits.iter().filter(|h| h.slot == s).filter(direct) {
                     edits.push(Edit::Replace {
