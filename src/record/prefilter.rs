@@ -54,10 +54,27 @@ impl Prefilter {
         &self.needle
     }
 
-    /// True when `rec` may hold a match: it contains the needle (ASCII case-insensitively) or a `\u` escape.
+    /// True when `rec` may hold a match: it contains the needle (ASCII case-insensitively), or a `\u` escape
+    /// that spells one of the needle's characters (another escape, such as `\u00ae`, cannot complete it:
+    /// folding is ASCII-only).
     #[inline]
     pub fn may_match(&self, rec: &[u8]) -> bool {
-        self.contains(rec) || self.escape.find(rec).is_some()
+        self.contains(rec)
+            || self
+                .escape
+                .find_iter(rec)
+                .any(|k| self.spells_needle_char(rec, k + 2))
+    }
+
+    /// The four hex digits at `at` name an ASCII character of the needle (either case).
+    fn spells_needle_char(&self, rec: &[u8], at: usize) -> bool {
+        let Some(hex) = rec.get(at..at + 4) else {
+            return false;
+        };
+        let Ok(cp) = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16) else {
+            return false;
+        };
+        cp < 0x80 && self.needle.contains(&(cp as u8).to_ascii_lowercase())
     }
 
     #[inline]
@@ -137,6 +154,22 @@ mod tests {
             "non-ASCII long s does not fold"
         );
         assert!(p.may_match(b"{\"a\":\"\\u0073ervices.exe\"}"));
+        assert!(
+            p.may_match(b"{\"a\":\"\\u0053ervices.exe\"}"),
+            "an escaped capital S"
+        );
+        assert!(
+            p.may_match(b"{\"a\":\"services\\u002eexe\"}"),
+            "an escaped dot"
+        );
+        assert!(
+            !p.may_match(b"{\"a\":\"\\u00ae svchost.exe\"}"),
+            "an escape no needle character needs"
+        );
+        assert!(
+            !p.may_match(b"{\"a\":\"C:\\\\users\"}"),
+            "an escaped backslash before u"
+        );
         assert!(!p.may_match(b"{\"a\":\"svchost.exe\"}"));
     }
 
