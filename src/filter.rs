@@ -293,7 +293,11 @@ impl Filter {
                 return framing(record).map(|()| None);
             }
         }
-        json::scan_fast(record, &self.set, &mut s.hits)?;
+        match self.config.validate {
+            Validate::Matches => json::scan_fast(record, &self.set, &mut s.hits)?,
+            // Every record is read strictly, so `errors` counts every record serde_json would reject.
+            Validate::All => json::scan(record, &self.set, &mut s.hits)?,
+        }
         let raw = HitsRaw {
             record,
             hits: &s.hits,
