@@ -1,0 +1,670 @@
+//! The Fluent Bit v5.1.1 native filter plugin: the data symbol `filter_svcshell_plugin` that Fluent Bit
+//! `memcpy`s out of `flb-filter_svcshell.so` (a copy of this library, see `plugin-config/install.sh`), its
+//! configuration map and its callbacks. Configuration name: `svcshell`.
+//!
+//! How the plugin keeps the host's rules (`docs/FLUENTBIT.md` of the shared workspace, checked against the v5.1.1
+//! source):
+//!
+//! - The structs Fluent Bit reads (`struct flb_filter_plugin`, 88 bytes; `struct flb_config_map`, 104 bytes) are
+//!   declared here field for field, and their sizes and offsets are pinned by `const` assertions.
+//! - The host's instances (`struct flb_filter_instance`, `struct flb_input_instance`, `struct flb_config`) change
+//!   with build options: they are never dereferenced, only handed back to host functions.
+//! - Host functions (`flb_filter_get_property`, `flb_filter_set_context`, `flb_filter_name`, `flb_log_print`) are
+//!   resolved at run time with `dlsym(RTLD_DEFAULT, ...)`, not linked: the same `libsvcshell.so` then still loads
+//!   in any C host (the generic C API), and a host without them makes `cb_init` fail with a message instead of
+//!   failing `dlopen`.
+//! - Unknown properties: the configuration map lists every key, so Fluent Bit itself refuses to start on an unknown
+//!   key (`unknown configuration property 'x'. The following properties are allowed: ...`) or on a key set twice.
+//!   Values are then read key by key with `flb_filter_get_property` and checked by [`crate::Config`], with the same
+//!   names and errors as everywhere else; a bad value makes `cb_init` fail (Fluent Bit refuses to start) after
+//!   logging `[filter:svcshell:<instance>] invalid configuration: <key>: <why>`.
+//! - Several exceptions: Fluent Bit's only interface to a filter's properties that does not read the instance's
+//!   fields is `flb_filter_get_property`, which returns the *first* value of a key (`flb_filter_config_map_set` is a
+//!   `static inline` that reads `ins->properties` and `ins->config_map`, whose offsets depend on build options).
+//!   So a repeated `exception` cannot be read soundly: the map declares `exception` once (without
+//!   `FLB_CONFIG_MAP_MULT`), which makes Fluent Bit reject a repeated `exception` at start-up, and declares the
+//!   numbered keys `exception_1` .. `exception_16` for more conditions (or join conditions with `or`).
+//! - Every callback runs inside `catch_unwind`: a panic in `cb_filter` keeps the chunk (`FLB_FILTER_NOTOUCH`), in
+//!   `cb_init` it fails the start, in `cb_exit` the context is leaked rather than unwinding into C.
+//! - `cb_filter` calls [`Filter::process_chunk`]; `NoTouch` allocates nothing; a modified chunk is copied into a
+//!   `malloc`ed buffer, which Fluent Bit releases with `flb_free` (= `free`).
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::mem::{offset_of, size_of};
+use std::ptr;
+
+use super::{catch, mem};
+use crate::config::Mode;
+use crate::filter::ChunkResult;
+use crate::{rule, Filter};
+
+/// `FLB_FILTER_MODIFIED`: `*out_buf`/`*out_bytes` hold the new chunk.
+pub const FLB_FILTER_MODIFIED: c_int = 1;
+/// `FLB_FILTER_NOTOUCH`: keep the chunk as it is.
+pub const FLB_FILTER_NOTOUCH: c_int = 2;
+/// `FLB_FILTER_LOGS`: the event type of a log filter.
+pub const FLB_FILTER_LOGS: c_int = 1;
+/// `FLB_CONFIG_MAP_STR`: a string property.
+pub const FLB_CONFIG_MAP_STR: c_int = 0;
+/// `FLB_LOG_ERROR`, `FLB_LOG_WARN`, `FLB_LOG_INFO` (flb_log.h).
+pub const FLB_LOG_ERROR: c_int = 1;
+pub const FLB_LOG_WARN: c_int = 2;
+pub const FLB_LOG_INFO: c_int = 3;
+
+/// How many numbered exception keys (`exception_1` ..) the configuration map declares.
+pub const NUMBERED_EXCEPTIONS: usize = 16;
+
+/// Opaque host types: only ever handled by pointer.
+#[repr(C)]
+pub struct FlbFilterInstance {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+pub struct FlbInputInstance {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+pub struct FlbConfig {
+    _opaque: [u8; 0],
+}
+
+/// `struct mk_list` (monkey): `prev`, `next`.
+#[repr(C)]
+pub struct MkList {
+    pub prev: *mut MkList,
+    pub next: *mut MkList,
+}
+
+/// `cb_init` / `cb_pre_run` / `cb_notification`.
+pub type CbInit =
+    unsafe extern "C" fn(*mut FlbFilterInstance, *mut FlbConfig, *mut c_void) -> c_int;
+/// `cb_filter`.
+pub type CbFilter = unsafe extern "C" fn(
+    *const c_void,
+    usize,
+    *const c_char,
+    c_int,
+    *mut *mut c_void,
+    *mut usize,
+    *mut FlbFilterInstance,
+    *mut FlbInputInstance,
+    *mut c_void,
+    *mut FlbConfig,
+) -> c_int;
+/// `cb_exit`.
+pub type CbExit = unsafe extern "C" fn(*mut c_void, *mut FlbConfig) -> c_int;
+
+/// `struct flb_filter_plugin` of Fluent Bit v5.1.1 (include/fluent-bit/flb_filter.h).
+#[repr(C)]
+pub struct FlbFilterPlugin {
+    pub event_type: c_int,
+    pub flags: c_int,
+    pub name: *const c_char,
+    pub description: *const c_char,
+    pub config_map: *const FlbConfigMap,
+    pub cb_pre_run: Option<CbInit>,
+    pub cb_init: Option<CbInit>,
+    pub cb_filter: Option<CbFilter>,
+    pub cb_exit: Option<CbExit>,
+    pub cb_notification: Option<CbInit>,
+    /// Host-owned link (set in Fluent Bit's own copy of the struct).
+    pub head: MkList,
+}
+
+/// `struct flb_config_map_val` (include/fluent-bit/flb_config_map.h): a union of 8 bytes, `raw`, `mult`, `_head`.
+/// Filled by the host only in its own copies of the map; zero here.
+#[repr(C)]
+pub struct FlbConfigMapVal {
+    pub val: u64,
+    pub raw: *mut c_char,
+    pub mult: *mut MkList,
+    pub head: MkList,
+}
+
+/// `struct flb_config_map` of Fluent Bit v5.1.1. The host copies `type`, `name`, `def_value`, `flags`,
+/// `set_property`, `offset` and `desc` into its own list; the array ends with an entry whose `name` is NULL.
+#[repr(C)]
+pub struct FlbConfigMap {
+    pub type_: c_int,
+    pub name: *const c_char,
+    pub def_value: *const c_char,
+    pub flags: c_int,
+    pub set_property: c_int,
+    pub offset: usize,
+    pub desc: *const c_char,
+    pub value: FlbConfigMapVal,
+    pub head: MkList,
+}
+
+// The v5.1.1 layouts (x86-64), checked against the real headers with offsetof().
+const _: () = assert!(size_of::<MkList>() == 16);
+const _: () = assert!(size_of::<FlbFilterPlugin>() == 88);
+const _: () = assert!(offset_of!(FlbFilterPlugin, event_type) == 0);
+const _: () = assert!(offset_of!(FlbFilterPlugin, flags) == 4);
+const _: () = assert!(offset_of!(FlbFilterPlugin, name) == 8);
+const _: () = assert!(offset_of!(FlbFilterPlugin, description) == 16);
+const _: () = assert!(offset_of!(FlbFilterPlugin, config_map) == 24);
+const _: () = assert!(offset_of!(FlbFilterPlugin, cb_pre_run) == 32);
+const _: () = assert!(offset_of!(FlbFilterPlugin, cb_init) == 40);
+const _: () = assert!(offset_of!(FlbFilterPlugin, cb_filter) == 48);
+const _: () = assert!(offset_of!(FlbFilterPlugin, cb_exit) == 56);
+const _: () = assert!(offset_of!(FlbFilterPlugin, cb_notification) == 64);
+const _: () = assert!(offset_of!(FlbFilterPlugin, head) == 72);
+const _: () = assert!(size_of::<FlbConfigMapVal>() == 40);
+const _: () = assert!(offset_of!(FlbConfigMapVal, raw) == 8);
+const _: () = assert!(offset_of!(FlbConfigMapVal, mult) == 16);
+const _: () = assert!(offset_of!(FlbConfigMapVal, head) == 24);
+const _: () = assert!(size_of::<FlbConfigMap>() == 104);
+const _: () = assert!(offset_of!(FlbConfigMap, type_) == 0);
+const _: () = assert!(offset_of!(FlbConfigMap, name) == 8);
+const _: () = assert!(offset_of!(FlbConfigMap, def_value) == 16);
+const _: () = assert!(offset_of!(FlbConfigMap, flags) == 24);
+const _: () = assert!(offset_of!(FlbConfigMap, set_property) == 28);
+const _: () = assert!(offset_of!(FlbConfigMap, offset) == 32);
+const _: () = assert!(offset_of!(FlbConfigMap, desc) == 40);
+const _: () = assert!(offset_of!(FlbConfigMap, value) == 48);
+const _: () = assert!(offset_of!(FlbConfigMap, head) == 88);
+
+/// A static the host reads: raw pointers to static data only, never written (Fluent Bit copies the plugin
+/// struct and reads the map).
+#[repr(transparent)]
+pub struct HostStatic<T>(pub T);
+// SAFETY: the wrapped values hold only pointers to immutable statics and function pointers; nothing writes them.
+unsafe impl<T> Sync for HostStatic<T> {}
+
+const fn cstr(s: &'static [u8]) -> *const c_char {
+    s.as_ptr() as *const c_char
+}
+
+const fn entry(name: &'static [u8], desc: &'static [u8]) -> FlbConfigMap {
+    FlbConfigMap {
+        type_: FLB_CONFIG_MAP_STR,
+        name: cstr(name),
+        def_value: ptr::null(),
+        flags: 0,
+        set_property: 0,
+        offset: 0,
+        desc: cstr(desc),
+        value: FlbConfigMapVal {
+            val: 0,
+            raw: ptr::null_mut(),
+            mult: ptr::null_mut(),
+            head: MkList {
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+            },
+        },
+        head: MkList {
+            prev: ptr::null_mut(),
+            next: ptr::null_mut(),
+        },
+    }
+}
+
+const NUMBERED_DESC: &[u8] =
+    b"One more exception (EQL condition); exception_1 .. exception_16 add to `exception`.\0";
+
+/// The property keys, as the configuration map declares them (then a NULL entry). Same names as
+/// [`crate::config::KEYS`], plus the numbered exceptions.
+const MAP_LEN: usize = 6 + NUMBERED_EXCEPTIONS + 1;
+static CONFIG_MAP: HostStatic<[FlbConfigMap; MAP_LEN]> = HostStatic([
+    entry(b"mode\0", b"tag (default): every record passes, matches carry the alert fields; alerts_only: only alerts pass.\0"),
+    entry(b"exception\0", b"An EQL condition; a match that also matches it is not an alert. Set once; more with exception_1 ..\0"),
+    entry(b"exception_1\0", NUMBERED_DESC),
+    entry(b"exception_2\0", NUMBERED_DESC),
+    entry(b"exception_3\0", NUMBERED_DESC),
+    entry(b"exception_4\0", NUMBERED_DESC),
+    entry(b"exception_5\0", NUMBERED_DESC),
+    entry(b"exception_6\0", NUMBERED_DESC),
+    entry(b"exception_7\0", NUMBERED_DESC),
+    entry(b"exception_8\0", NUMBERED_DESC),
+    entry(b"exception_9\0", NUMBERED_DESC),
+    entry(b"exception_10\0", NUMBERED_DESC),
+    entry(b"exception_11\0", NUMBERED_DESC),
+    entry(b"exception_12\0", NUMBERED_DESC),
+    entry(b"exception_13\0", NUMBERED_DESC),
+    entry(b"exception_14\0", NUMBERED_DESC),
+    entry(b"exception_15\0", NUMBERED_DESC),
+    entry(b"exception_16\0", NUMBERED_DESC),
+    entry(b"max_alerts\0", b"Alerts allowed per window (default 100); 0 = no cap.\0"),
+    entry(b"alert_window\0", b"Window of the alert cap, on the record's time: 300, 300s, 5m, 1h, 1d (default 5m).\0"),
+    entry(b"sources\0", b"Record shapes to recognise, comma-separated (default: all).\0"),
+    entry(b"validate\0", b"matches (default): validate records that could match; all: validate every record.\0"),
+    FlbConfigMap {
+        name: ptr::null(),
+        desc: ptr::null(),
+        ..entry(b"\0", b"\0")
+    },
+]);
+
+/// The plugin: what Fluent Bit `dlsym`s and copies (88 bytes).
+#[no_mangle]
+pub static filter_svcshell_plugin: HostStatic<FlbFilterPlugin> = HostStatic(FlbFilterPlugin {
+    event_type: FLB_FILTER_LOGS,
+    flags: 0,
+    name: cstr(b"svcshell\0"),
+    description: cstr(b"Elastic rule System Shells via Services (0022d47d-39c7-4f69-a232-4fe9dc7a3acd v313): tags matches as ECS alerts\0"),
+    config_map: &CONFIG_MAP.0 as *const [FlbConfigMap; MAP_LEN] as *const FlbConfigMap,
+    cb_pre_run: None,
+    cb_init: Some(cb_init),
+    cb_filter: Some(cb_filter),
+    cb_exit: Some(cb_exit),
+    cb_notification: None,
+    head: MkList {
+        prev: ptr::null_mut(),
+        next: ptr::null_mut(),
+    },
+});
+
+/// The property keys the plugin reads, in order: each key of the map.
+pub fn property_keys() -> Vec<String> {
+    let mut keys: Vec<String> = vec!["mode".into(), "exception".into()];
+    keys.extend((1..=NUMBERED_EXCEPTIONS).map(|i| format!("exception_{i}")));
+    keys.extend(
+        ["max_alerts", "alert_window", "sources", "validate"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    keys
+}
+
+/// The core configuration key a plugin property stands for: `exception_<n>` (1 ..= 16) is `exception`; every
+/// other key is itself.
+pub fn core_key(key: &str) -> &str {
+    match key.strip_prefix("exception_") {
+        Some(n)
+            if n.parse::<usize>()
+                .is_ok_and(|n| (1..=NUMBERED_EXCEPTIONS).contains(&n)) =>
+        {
+            "exception"
+        }
+        _ => key,
+    }
+}
+
+// Host functions, resolved at run time (see the module docs).
+type GetPropertyFn = unsafe extern "C" fn(*const c_char, *mut FlbFilterInstance) -> *const c_char;
+type SetContextFn = unsafe extern "C" fn(*mut FlbFilterInstance, *mut c_void);
+type FilterNameFn = unsafe extern "C" fn(*mut FlbFilterInstance) -> *const c_char;
+type LogPrintFn = unsafe extern "C" fn(c_int, *const c_char, c_int, *const c_char, ...);
+
+/// The host functions the plugin calls.
+struct Host {
+    get_property: GetPropertyFn,
+    set_context: SetContextFn,
+    name: Option<FilterNameFn>,
+    log_print: Option<LogPrintFn>,
+}
+
+/// Looks `name` (NUL-terminated) up in the process's global scope.
+fn host_symbol(name: &[u8]) -> *mut c_void {
+    debug_assert_eq!(name.last(), Some(&0));
+    // SAFETY: `name` is NUL-terminated; dlsym with RTLD_DEFAULT only reads it.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr() as *const c_char) }
+}
+
+impl Host {
+    /// The host functions, or the name of the first required one that is missing.
+    fn resolve() -> Result<Host, &'static str> {
+        let get = host_symbol(b"flb_filter_get_property\0");
+        let set = host_symbol(b"flb_filter_set_context\0");
+        let name = host_symbol(b"flb_filter_name\0");
+        let log = host_symbol(b"flb_log_print\0");
+        if get.is_null() {
+            return Err("flb_filter_get_property");
+        }
+        if set.is_null() {
+            return Err("flb_filter_set_context");
+        }
+        // The symbols are the host's exported functions of these names; their C signatures in Fluent Bit v5.1.1
+        // are those of the target types. NULL was checked (required) or is kept as None (optional).
+        Ok(Host {
+            // SAFETY: see above.
+            get_property: unsafe { std::mem::transmute::<*mut c_void, GetPropertyFn>(get) },
+            // SAFETY: see above.
+            set_context: unsafe { std::mem::transmute::<*mut c_void, SetContextFn>(set) },
+            name: (!name.is_null()).then(|| {
+                // SAFETY: see above.
+                unsafe { std::mem::transmute::<*mut c_void, FilterNameFn>(name) }
+            }),
+            log_print: (!log.is_null()).then(|| {
+                // SAFETY: see above.
+                unsafe { std::mem::transmute::<*mut c_void, LogPrintFn>(log) }
+            }),
+        })
+    }
+
+    /// The instance's name (`svcshell.0`, or its alias).
+    fn instance_name(&self, ins: *mut FlbFilterInstance) -> String {
+        let Some(f) = self.name else {
+            return "svcshell".into();
+        };
+        // SAFETY: `ins` is the instance the host passed to this callback; flb_filter_name returns a string owned
+        // by the instance (or NULL, checked).
+        let p = unsafe { f(ins) };
+        if p.is_null() {
+            return "svcshell".into();
+        }
+        // SAFETY: non-NULL, NUL-terminated, alive for the duration of the callback.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+
+    /// Reads one property (`None` when unset).
+    fn property(&self, ins: *mut FlbFilterInstance, key: &str) -> Option<String> {
+        let k = CString::new(key).ok()?;
+        // SAFETY: `k` is NUL-terminated and `ins` is the host's instance; the result is NULL or a string owned by
+        // the instance, copied at once.
+        let v = unsafe { (self.get_property)(k.as_ptr(), ins) };
+        if v.is_null() {
+            return None;
+        }
+        // SAFETY: non-NULL, NUL-terminated, owned by the instance for the duration of this callback.
+        Some(unsafe { CStr::from_ptr(v) }.to_string_lossy().into_owned())
+    }
+
+    /// Logs one line the way Fluent Bit's own filters do (`[filter:svcshell:<instance>] ...`).
+    fn log(&self, level: c_int, instance: &str, msg: &str) {
+        log_line(self.log_print, level, instance, msg);
+    }
+}
+
+/// Writes one log line through the host's `flb_log_print` (which renders `[time] [level] ...` and honours the
+/// log destination), or on stderr in the same format when the host does not export it.
+fn log_line(log_print: Option<LogPrintFn>, level: c_int, instance: &str, msg: &str) {
+    let text = format!("[filter:svcshell:{instance}] {msg}").replace('\0', " ");
+    match (log_print, CString::new(text.clone())) {
+        (Some(f), Ok(c)) => {
+            // SAFETY: flb_log_print(type, file, line, fmt, ...) with fmt "%s" and one NUL-terminated string argument;
+            // file NULL is what Fluent Bit's own macros pass.
+            unsafe {
+                f(
+                    level,
+                    ptr::null(),
+                    0,
+                    b"%s\0".as_ptr() as *const c_char,
+                    c.as_ptr(),
+                )
+            }
+        }
+        _ => {
+            let lvl = match level {
+                FLB_LOG_ERROR => "error",
+                FLB_LOG_WARN => "warn",
+                _ => "info",
+            };
+            eprintln!("[{}] [{lvl:>5}] {text}", now_text());
+        }
+    }
+}
+
+/// The local time as Fluent Bit prints it: `2024/05/01 12:00:00.123`.
+fn now_text() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    // SAFETY: an all-zero `tm` is a valid value for localtime_r to overwrite.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to locals; localtime_r is thread-safe.
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return format!("{}", now.as_secs());
+    }
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        now.subsec_millis()
+    )
+}
+
+/// What `cb_init` hands to `flb_filter_set_context`.
+pub struct Context {
+    pub filter: Filter,
+}
+
+/// The start-up line: plugin version, rule, mode and exceptions.
+pub fn describe(filter: &Filter) -> String {
+    let c = filter.config();
+    let mode = match c.mode {
+        Mode::Tag => "tag",
+        Mode::AlertsOnly => "alerts_only",
+    };
+    let exceptions = if c.exceptions.is_empty() {
+        "none".to_string()
+    } else {
+        c.exceptions
+            .iter()
+            .map(|x| format!("[{x}]"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let cap = if c.max_alerts == 0 {
+        "no cap".to_string()
+    } else {
+        format!("{} per {}s", c.max_alerts, c.alert_window)
+    };
+    format!(
+        "svcshell {} ready: rule \"{}\" (id {}, version {}), mode={mode}, exceptions={} {exceptions}, \
+         max_alerts={cap}",
+        crate::VERSION,
+        rule::NAME,
+        rule::RULE_ID,
+        rule::VERSION,
+        c.exceptions.len(),
+    )
+}
+
+/// `cb_init`: reads and checks the properties, builds the filter, stores it as the instance's context.
+unsafe extern "C" fn cb_init(
+    ins: *mut FlbFilterInstance,
+    _config: *mut FlbConfig,
+    _data: *mut c_void,
+) -> c_int {
+    catch(|| init(ins)).unwrap_or_else(|msg| {
+        log_line(
+            None,
+            FLB_LOG_ERROR,
+            "svcshell",
+            &format!("internal error (panic) during init: {msg}"),
+        );
+        -1
+    })
+}
+
+fn init(ins: *mut FlbFilterInstance) -> c_int {
+    let host = match Host::resolve() {
+        Ok(h) => h,
+        Err(missing) => {
+            log_line(
+                None,
+                FLB_LOG_ERROR,
+                "svcshell",
+                &format!("the host does not export {missing}: not a Fluent Bit (v5.1.1) process"),
+            );
+            return -1;
+        }
+    };
+    let name = host.instance_name(ins);
+    if ins.is_null() {
+        host.log(FLB_LOG_ERROR, &name, "no filter instance");
+        return -1;
+    }
+    let mut props: Vec<(String, String)> = Vec::new();
+    for key in property_keys() {
+        if let Some(v) = host.property(ins, &key) {
+            props.push((core_key(&key).to_string(), v));
+        }
+    }
+    let filter = match Filter::from_properties(&props) {
+        Ok(f) => f,
+        Err(e) => {
+            host.log(FLB_LOG_ERROR, &name, &format!("invalid configuration: {e}"));
+            return -1;
+        }
+    };
+    host.log(FLB_LOG_INFO, &name, &describe(&filter));
+    let ctx = Box::into_raw(Box::new(Context { filter }));
+    // SAFETY: `ins` is the host's instance; the context pointer stays valid until cb_exit frees it.
+    unsafe { (host.set_context)(ins, ctx as *mut c_void) };
+    0
+}
+
+/// `cb_filter`: one chunk in, NOTOUCH or a new `malloc`ed chunk out.
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn cb_filter(
+    data: *const c_void,
+    bytes: usize,
+    _tag: *const c_char,
+    _tag_len: c_int,
+    out_buf: *mut *mut c_void,
+    out_bytes: *mut usize,
+    _f_ins: *mut FlbFilterInstance,
+    _i_ins: *mut FlbInputInstance,
+    context: *mut c_void,
+    _config: *mut FlbConfig,
+) -> c_int {
+    catch(|| {
+        if context.is_null()
+            || out_buf.is_null()
+            || out_bytes.is_null()
+            || (data.is_null() && bytes > 0)
+            || bytes > isize::MAX as usize
+        {
+            return FLB_FILTER_NOTOUCH;
+        }
+        // SAFETY: a non-NULL context is the `Context` that cb_init stored; it lives until cb_exit, which the host
+        // never runs concurrently with cb_filter.
+        let ctx = unsafe { &*(context as *const Context) };
+        // SAFETY: the host's chunk: `bytes` readable bytes at `data` (checked non-NULL when non-empty), for the
+        // duration of this call.
+        let chunk = unsafe { super::bytes(data as *const u8, bytes) };
+        match ctx.filter.process_chunk(chunk) {
+            ChunkResult::NoTouch => FLB_FILTER_NOTOUCH,
+            ChunkResult::Modified(v) if v.is_empty() => {
+                // SAFETY: both out-pointers were checked non-NULL; the host passes them writable.
+                unsafe {
+                    *out_buf = ptr::null_mut();
+                    *out_bytes = 0;
+                }
+                FLB_FILTER_MODIFIED
+            }
+            ChunkResult::Modified(v) => match mem::malloc_copy(&v) {
+                Some(p) => {
+                    // SAFETY: both out-pointers were checked non-NULL; the host takes ownership of `p` (malloc).
+                    unsafe {
+                        *out_buf = p as *mut c_void;
+                        *out_bytes = v.len();
+                    }
+                    FLB_FILTER_MODIFIED
+                }
+                // Out of memory: keep the chunk rather than lose it.
+                None => FLB_FILTER_NOTOUCH,
+            },
+        }
+    })
+    .unwrap_or(FLB_FILTER_NOTOUCH)
+}
+
+/// `cb_exit`: frees the context.
+unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c_int {
+    catch(|| {
+        if !context.is_null() {
+            // SAFETY: a non-NULL context is the Box that cb_init leaked; the host calls cb_exit once per instance.
+            drop(unsafe { Box::from_raw(context as *mut Context) });
+        }
+        0
+    })
+    .unwrap_or(-1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_lists_every_core_key_and_the_numbered_ones() {
+        let map = &CONFIG_MAP.0;
+        let names: Vec<String> = map[..MAP_LEN - 1]
+            .iter()
+            .map(|m| {
+                // SAFETY: every entry but the last points at a static NUL-terminated name.
+                unsafe { CStr::from_ptr(m.name) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, property_keys());
+        assert!(map[MAP_LEN - 1].name.is_null());
+        for k in crate::config::KEYS {
+            assert!(names.iter().any(|n| n == k), "{k}");
+        }
+        for n in &names {
+            assert!(crate::config::KEYS.contains(&core_key(n)), "{n}");
+        }
+        assert_eq!(core_key("exception_16"), "exception");
+        assert_eq!(core_key("exception_17"), "exception_17");
+        assert_eq!(core_key("exception_x"), "exception_x");
+    }
+
+    #[test]
+    fn plugin_struct() {
+        let p = &filter_svcshell_plugin.0;
+        // SAFETY: a static NUL-terminated name.
+        let name = unsafe { CStr::from_ptr(p.name) };
+        assert_eq!(name.to_str().unwrap(), "svcshell");
+        assert_eq!(p.config_map, CONFIG_MAP.0.as_ptr());
+        assert!(p.cb_init.is_some() && p.cb_filter.is_some() && p.cb_exit.is_some());
+    }
+
+    #[test]
+    fn callbacks_survive_bad_arguments() {
+        let mut out: *mut c_void = ptr::null_mut();
+        let mut n = 0usize;
+        // SAFETY: NULL context and data: the callback must not dereference anything.
+        let r = unsafe {
+            cb_filter(
+                ptr::null(),
+                0,
+                ptr::null(),
+                0,
+                &mut out,
+                &mut n,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(r, FLB_FILTER_NOTOUCH);
+        assert!(out.is_null());
+        // SAFETY: NULL context is allowed.
+        assert_eq!(unsafe { cb_exit(ptr::null_mut(), ptr::null_mut()) }, 0);
+        // The test binary exports no flb_filter_get_property: init fails cleanly.
+        // SAFETY: the instance is never dereferenced.
+        let r = unsafe { cb_init(ptr::null_mut(), ptr::null_mut(), ptr::null_mut()) };
+        assert_eq!(r, -1);
+    }
+
+    #[test]
+    fn startup_line() {
+        let f = Filter::from_properties(&[
+            ("exception", "host.name == \"b1\""),
+            ("mode", "alerts_only"),
+        ])
+        .unwrap();
+        let s = describe(&f);
+        assert!(s.contains("System Shells via Services"), "{s}");
+        assert!(
+            s.contains(rule::RULE_ID) && s.contains("version 313"),
+            "{s}"
+        );
+        assert!(
+            s.contains("mode=alerts_only") && s.contains("[host.name == \"b1\"]"),
+            "{s}"
+        );
+    }
+}

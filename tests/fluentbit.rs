@@ -1,0 +1,995 @@
+//! The Fluent Bit filter plugin (`src/ffi/fluentbit.rs`).
+//!
+//! Always (CI, no Fluent Bit needed):
+//! - `tests/c/fluentbit_host.c`, an emulated Fluent Bit v5.1.1 host, loads a copy of the built library named
+//!   `flb-filter_svcshell.so` exactly as Fluent Bit does and runs chunks built here from the recorded events
+//!   (`tests/data/events.ndjson`): v2 and legacy records, all three timestamp encodings, group markers, malformed
+//!   records, alerts_only, the alert cap, exceptions. It checks NOTOUCH vs MODIFIED and the output record by
+//!   record; this file then decodes every alert and compares it with the JSON path's alert for the same event.
+//! - the shipped configs (`plugin-config/`): their svcshell properties are accepted by [`svcshell::Config`].
+//!
+//! With a real Fluent Bit (`FLUENT_BIT_BIN=/path/to/fluent-bit`; otherwise these say "SKIPPED: FLUENT_BIT_BIN not
+//! set"): each shipped config runs unmodified over the recorded events; `SVCSHELL_FB_LONG=1` adds a run of
+//! 1,000,000 records; `SVCSHELL_FB_BENCH=<ndjson>` measures records/s with svcshell vs no filter vs the Lua
+//! equivalent (`tests/data/svcshell_rule.lua`). `SVCSHELL_FB_PLUGIN=<flb-filter_svcshell.so>` selects the plugin
+//! those runs load (default: a copy of the library this test was built with; use a release build for timings).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use svcshell::record::msgpack::{self, Ty};
+use svcshell::{Action, Config, Filter};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory of the `libsvcshell.so` built with this test binary (see tests/c_api.rs).
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("target/<profile>/deps");
+    let candidates = [deps, deps.parent().expect("target/<profile>")];
+    candidates
+        .iter()
+        .find(|d| d.join("libsvcshell.so").exists())
+        .unwrap_or_else(|| panic!("libsvcshell.so not found in {candidates:?}"))
+        .to_path_buf()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("fluentbit")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A copy of the library named as Fluent Bit requires, in its own directory; returns the directory.
+fn plugin_dir(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    match std::env::var_os("SVCSHELL_FB_PLUGIN") {
+        Some(p) => std::fs::copy(&p, dir.join("flb-filter_svcshell.so")),
+        None => std::fs::copy(
+            lib_dir().join("libsvcshell.so"),
+            dir.join("flb-filter_svcshell.so"),
+        ),
+    }
+    .unwrap();
+    dir
+}
+
+fn show(what: &str, o: &Output) -> String {
+    format!(
+        "{what}: {}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The recorded events: each line, its JSON value (None for the deliberately broken ones), its expected verdict.
+fn events() -> Vec<(String, Option<Value>, bool)> {
+    let text = std::fs::read_to_string(root().join("tests/data/events.ndjson")).unwrap();
+    let expected = std::fs::read_to_string(root().join("tests/data/events.expected")).unwrap();
+    let verdicts: Vec<bool> = expected
+        .lines()
+        .map(|l| l.split('\t').next().unwrap() == "1")
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), verdicts.len());
+    lines
+        .iter()
+        .zip(verdicts)
+        .map(|(l, v)| {
+            let value = serde_json::from_str::<Value>(l)
+                .ok()
+                .filter(Value::is_object);
+            (l.to_string(), value, v)
+        })
+        .collect()
+}
+
+// ---- msgpack chunks -------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Ts {
+    Event(u32, u32),
+    Int(u64),
+    Float(f64),
+}
+
+fn ts(t: Ts, out: &mut Vec<u8>) {
+    match t {
+        Ts::Event(s, ns) => {
+            out.extend_from_slice(&[0xd7, 0x00]);
+            out.extend_from_slice(&s.to_be_bytes());
+            out.extend_from_slice(&ns.to_be_bytes());
+        }
+        Ts::Int(s) => msgpack::encode(&Value::from(s), out),
+        Ts::Float(f) => {
+            out.push(0xcb);
+            out.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+    }
+}
+
+/// One record: (bytes, header length = everything before the body map).
+fn record(v2: bool, t: Ts, body: &Value) -> (Vec<u8>, usize) {
+    let mut r = vec![0x92];
+    if v2 {
+        r.push(0x92);
+        ts(t, &mut r);
+        r.extend_from_slice(&[0x81, 0xa1, b'm', 0x01]); // metadata {"m": 1}
+    } else {
+        ts(t, &mut r);
+    }
+    let hdr = r.len();
+    msgpack::encode(body, &mut r);
+    (r, hdr)
+}
+
+fn group_marker(start: bool) -> Vec<u8> {
+    let mut r = vec![0x92, 0x92];
+    ts(
+        Ts::Event(if start { 0xFFFF_FFFF } else { 0xFFFF_FFFE }, 0),
+        &mut r,
+    );
+    r.extend_from_slice(&[0x80, 0x80]);
+    r
+}
+
+/// Records that cannot be read; each is kept in place untouched. The last one (garbage whose extent is unknown)
+/// keeps the rest of the chunk, so it goes last.
+fn malformed() -> Vec<Vec<u8>> {
+    vec![
+        vec![0x93, 0x01, 0x02, 0x03],                   // a 3-element array
+        vec![0x92, 0xa3, b'a', b'b', b'c', 0x80],       // timestamp is a string
+        vec![0x92, 0x01, 0xa1, b'x'],                   // body is not a map
+        vec![0x92, 0x93, 0x01, 0x80, 0x80, 0x80],       // v2 header with 3 elements
+        vec![0x92, 0x92, 0xc3, 0x80, 0x81, 0xa1, b'a'], // v2 with a boolean timestamp, truncated body
+    ]
+}
+
+/// A timestamp encoding for a time in seconds.
+type MakeTs = fn(u32) -> Ts;
+
+/// What the host must find at each place of the output.
+enum Expect {
+    Keep,
+    Alert(usize),
+    Drop,
+}
+
+struct Case {
+    name: String,
+    props: Vec<(String, String)>,
+    chunk: Vec<u8>,
+    /// (start, end, header length, fate) of each input record.
+    records: Vec<(usize, usize, usize, Expect)>,
+    /// For each expected alert: the event it comes from.
+    alerts: Vec<usize>,
+}
+
+impl Case {
+    fn new(name: &str, props: &[(&str, &str)]) -> Case {
+        Case {
+            name: name.to_string(),
+            props: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            chunk: Vec::new(),
+            records: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], hdr: usize, e: Expect) {
+        let start = self.chunk.len();
+        self.chunk.extend_from_slice(bytes);
+        if let Expect::Alert(ev) = e {
+            self.alerts.push(ev);
+        }
+        self.records.push((start, self.chunk.len(), hdr, e));
+    }
+
+    fn expect(&self) -> &'static str {
+        if self.records.iter().all(|r| matches!(r.3, Expect::Keep)) {
+            "notouch"
+        } else if self.records.iter().all(|r| matches!(r.3, Expect::Drop)) {
+            "dropall"
+        } else {
+            "modified"
+        }
+    }
+}
+
+/// The chunk cases: every layout and timestamp encoding, markers, malformed records, modes, cap, exceptions.
+fn cases() -> Vec<Case> {
+    let ev = events();
+    let valid: Vec<(usize, &Value, bool)> = ev
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v, a))| v.as_ref().map(|v| (i, v, *a)))
+        .collect();
+    assert_eq!(valid.len(), 14);
+    assert_eq!(valid.iter().filter(|v| v.2).count(), 6);
+    let base = 1_715_580_550u32;
+    let mut out = Vec::new();
+
+    // Tag mode, max_alerts=0: every layout and timestamp encoding, between group markers, with malformed records.
+    let layouts: [(&str, bool, MakeTs); 6] = [
+        ("v2-eventtime", true, |s| Ts::Event(s, 123_456_789)),
+        ("v2-int", true, |s| Ts::Int(s as u64)),
+        ("v2-float", true, |s| Ts::Float(s as f64 + 0.25)),
+        ("legacy-eventtime", false, |s| Ts::Event(s, 1)),
+        ("legacy-int", false, |s| Ts::Int(s as u64)),
+        ("legacy-float", false, |s| Ts::Float(s as f64 + 0.5)),
+    ];
+    for (name, v2, t) in layouts {
+        let mut c = Case::new(&format!("tag-{name}"), &[("max_alerts", "0")]);
+        c.push(&group_marker(true), 0, Expect::Keep);
+        for (k, &(i, v, alert)) in valid.iter().enumerate() {
+            let (r, hdr) = record(v2, t(base + k as u32), v);
+            c.push(
+                &r,
+                hdr,
+                if alert {
+                    Expect::Alert(i)
+                } else {
+                    Expect::Keep
+                },
+            );
+            if k == 6 {
+                for m in &malformed()[..4] {
+                    c.push(m, 0, Expect::Keep);
+                }
+            }
+        }
+        c.push(&group_marker(false), 0, Expect::Keep);
+        c.push(&malformed()[4], 0, Expect::Keep);
+        out.push(c);
+    }
+
+    // No alert anywhere: NOTOUCH (markers and malformed records included).
+    let mut c = Case::new("notouch", &[]);
+    c.push(&group_marker(true), 0, Expect::Keep);
+    for &(_, v, alert) in &valid {
+        if !alert {
+            let (r, hdr) = record(true, Ts::Event(base, 0), v);
+            c.push(&r, hdr, Expect::Keep);
+        }
+    }
+    for m in malformed() {
+        c.push(&m, 0, Expect::Keep);
+    }
+    out.push(c);
+
+    // alerts_only: only alerts pass; group markers and unreadable records stay in place.
+    let mut c = Case::new("alerts-only", &[("mode", "alerts_only")]);
+    c.push(&group_marker(true), 0, Expect::Keep);
+    for &(i, v, alert) in &valid {
+        let (r, hdr) = record(true, Ts::Event(base, 0), v);
+        c.push(
+            &r,
+            hdr,
+            if alert {
+                Expect::Alert(i)
+            } else {
+                Expect::Drop
+            },
+        );
+    }
+    for m in &malformed()[..4] {
+        c.push(m, 0, Expect::Keep);
+    }
+    c.push(&group_marker(false), 0, Expect::Keep);
+    out.push(c);
+
+    // alerts_only without alerts: MODIFIED with no buffer at all.
+    let mut c = Case::new("alerts-only-none", &[("mode", "alerts_only")]);
+    for &(_, v, alert) in &valid {
+        if !alert {
+            let (r, hdr) = record(false, Ts::Float(base as f64), v);
+            c.push(&r, hdr, Expect::Drop);
+        }
+    }
+    out.push(c);
+
+    // The alert cap on the records' EventTime: 2 per 5 minutes; the third window opens again.
+    let mut c = Case::new(
+        "cap",
+        &[("max_alerts", "2"), ("alert_window", "5m"), ("Mode", "tag")],
+    );
+    let w = 1_715_580_000u32; // a multiple of 300
+    let alerts: Vec<(usize, &Value)> = valid.iter().filter(|v| v.2).map(|v| (v.0, v.1)).collect();
+    let times = [w + 1, w + 2, w + 3, w + 299, w + 300, w + 301];
+    for (k, (&(i, v), t)) in alerts.iter().zip(times).enumerate() {
+        let (r, hdr) = record(true, Ts::Event(t, 0), v);
+        let admitted = matches!(k, 0 | 1 | 4 | 5);
+        c.push(
+            &r,
+            hdr,
+            if admitted {
+                Expect::Alert(i)
+            } else {
+                Expect::Keep
+            },
+        );
+    }
+    out.push(c);
+
+    // Exceptions, through the single key and the numbered ones.
+    let mut c = Case::new(
+        "exceptions",
+        &[
+            ("max_alerts", "0"),
+            ("exception", "host.name == \"dc01\""),
+            ("exception_2", "process.args : \"*a1b2c3\""),
+        ],
+    );
+    for &(i, v, alert) in &valid {
+        let (r, hdr) = record(true, Ts::Event(base, 0), v);
+        let host = v["host"]["name"].as_str().unwrap_or("");
+        let pipe = v.to_string().contains("a1b2c3");
+        c.push(
+            &r,
+            hdr,
+            if alert && host != "dc01" && !pipe {
+                Expect::Alert(i)
+            } else {
+                Expect::Keep
+            },
+        );
+    }
+    assert_eq!(c.alerts.len(), 4);
+    out.push(c);
+    out
+}
+
+/// Decodes one msgpack value to JSON (test-side).
+fn decode(b: &[u8], i: &mut usize) -> Value {
+    let h = msgpack::head(b, *i).unwrap();
+    *i += h.len;
+    match h.ty {
+        Ty::Nil => Value::Null,
+        Ty::Bool => Value::Bool(h.n == 1),
+        Ty::Uint => Value::from(h.n),
+        Ty::Int => Value::from(h.n as i64),
+        Ty::Float => Value::from(f64::from_bits(h.n)),
+        Ty::Str => {
+            let s = String::from_utf8(b[*i..*i + h.n as usize].to_vec()).unwrap();
+            *i += h.n as usize;
+            Value::String(s)
+        }
+        Ty::Array => Value::Array((0..h.n).map(|_| decode(b, i)).collect()),
+        Ty::Map => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..h.n {
+                let k = decode(b, i);
+                let v = decode(b, i);
+                m.insert(k.as_str().unwrap().to_string(), v);
+            }
+            Value::Object(m)
+        }
+        Ty::Bin | Ty::Ext(_) => {
+            *i += h.n as usize;
+            Value::Null
+        }
+    }
+}
+
+/// The alert the JSON path writes for event `i` (the reference for the plugin's msgpack alerts).
+fn json_alert(line: &str) -> Value {
+    let f = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
+    match f.process(line.as_bytes()).action {
+        Action::Alert(b) => serde_json::from_slice(&b).unwrap(),
+        other => panic!("expected an alert for {line}: {other:?}"),
+    }
+}
+
+fn compile_host(dir: &Path) -> PathBuf {
+    let exe = dir.join("fluentbit_host");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let o = Command::new(&cc)
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-O1",
+            "-g",
+            "-rdynamic",
+        ])
+        .arg(root().join("tests/c/fluentbit_host.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-ldl")
+        .output()
+        .unwrap_or_else(|e| panic!("running {cc}: {e}"));
+    assert!(
+        o.status.success(),
+        "{}",
+        show("compiling fluentbit_host.c", &o)
+    );
+    exe
+}
+
+#[test]
+fn emulated_host_runs_recorded_events_through_the_plugin() {
+    let dir = temp_dir("emulated");
+    let plugin = plugin_dir("emulated-plugin").join("flb-filter_svcshell.so");
+    let exe = compile_host(&dir);
+    let cases = cases();
+    let mut manifest = String::new();
+    for c in &cases {
+        std::fs::write(dir.join(format!("{}.in", c.name)), &c.chunk).unwrap();
+        manifest += &format!("case {}\n", c.name);
+        for (k, v) in &c.props {
+            manifest += &format!("prop {k} {v}\n");
+        }
+        manifest += &format!(
+            "input {}.in\nexpect {}\noutput {}.out\n",
+            c.name,
+            c.expect(),
+            c.name
+        );
+        for (s, e, hdr, x) in &c.records {
+            match x {
+                Expect::Keep => manifest += &format!("keep {s} {e}\n"),
+                Expect::Alert(_) => manifest += &format!("alert {s} {e} {hdr}\n"),
+                Expect::Drop => {}
+            }
+        }
+        manifest += "end\n";
+    }
+    std::fs::write(dir.join("manifest.txt"), manifest).unwrap();
+    let o = Command::new(&exe).arg(&plugin).arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", show("fluentbit_host", &o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(&format!("{} chunk cases", cases.len())),
+        "{stdout}"
+    );
+    eprintln!("{}", stdout.trim());
+
+    // The alerts, decoded: the JSON path's alert for the same event, field for field.
+    let ev = events();
+    for c in &cases {
+        let out = std::fs::read(dir.join(format!("{}.out", c.name))).unwrap();
+        let mut bodies = Vec::new();
+        for (_, r) in msgpack::records(&out) {
+            let Ok(r) = r else { continue };
+            if r.time.is_group_marker() {
+                continue;
+            }
+            let mut i = r.body;
+            let body = decode(&out, &mut i);
+            if body["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd" {
+                bodies.push(body);
+            }
+        }
+        assert_eq!(bodies.len(), c.alerts.len(), "{}: alerts", c.name);
+        for (body, &e) in bodies.iter().zip(&c.alerts) {
+            assert_eq!(body["event"]["kind"], "alert", "{}", c.name);
+            assert_eq!(
+                *body,
+                json_alert(&ev[e].0),
+                "{}: alert of event {e}",
+                c.name
+            );
+        }
+    }
+}
+
+// ---- the shipped configs ----------------------------------------------------------------------------------------
+
+/// Keys of a filter section that belong to Fluent Bit, not to svcshell.
+const HOST_KEYS: &[&str] = &[
+    "name",
+    "match",
+    "match_regex",
+    "alias",
+    "log_level",
+    "log_suppress_interval",
+];
+
+/// The svcshell `[FILTER]` sections of a classic config: each section's (key, value) lines.
+fn classic_filters(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut out: Vec<Vec<(String, String)>> = Vec::new();
+    let mut section: Option<Vec<(String, String)>> = None;
+    let flush = |s: Option<Vec<(String, String)>>, out: &mut Vec<_>| {
+        if let Some(s) = s {
+            if s.iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("name") && v == "svcshell")
+            {
+                out.push(s);
+            }
+        }
+    };
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if t.starts_with('[') {
+            flush(section.take(), &mut out);
+            if t.eq_ignore_ascii_case("[filter]") {
+                section = Some(Vec::new());
+            }
+            continue;
+        }
+        if let Some(s) = section.as_mut() {
+            let (k, v) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+            s.push((k.to_string(), v.trim().to_string()));
+        }
+    }
+    flush(section, &mut out);
+    out
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2
+        && ((v.starts_with('\'') && v.ends_with('\'')) || (v.starts_with('"') && v.ends_with('"')))
+    {
+        v[1..v.len() - 1].to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The svcshell entries of the YAML `filters:` list (the subset of YAML the shipped file uses).
+fn yaml_filters(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut in_filters = false;
+    let mut filters_indent = 0;
+    let mut item: Option<Vec<(String, String)>> = None;
+    let push = |item: Option<Vec<(String, String)>>, out: &mut Vec<Vec<(String, String)>>| {
+        if let Some(i) = item {
+            if i.iter().any(|(k, v)| k == "name" && v == "svcshell") {
+                out.push(i);
+            }
+        }
+    };
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if t == "filters:" {
+            in_filters = true;
+            filters_indent = indent;
+            continue;
+        }
+        if !in_filters {
+            continue;
+        }
+        if indent <= filters_indent {
+            in_filters = false;
+            push(item.take(), &mut out);
+            continue;
+        }
+        let t = match t.strip_prefix("- ") {
+            Some(rest) => {
+                push(item.take(), &mut out);
+                item = Some(Vec::new());
+                rest
+            }
+            None => t,
+        };
+        if let (Some(i), Some((k, v))) = (item.as_mut(), t.split_once(':')) {
+            i.push((k.trim().to_string(), unquote(v)));
+        }
+    }
+    push(item, &mut out);
+    out
+}
+
+/// The svcshell properties of a filter section, as the plugin passes them to the core.
+fn plugin_props(section: &[(String, String)]) -> Vec<(String, String)> {
+    section
+        .iter()
+        .filter(|(k, _)| !HOST_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+        .map(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            (
+                svcshell::ffi::fluentbit::core_key(&k).to_string(),
+                v.clone(),
+            )
+        })
+        .collect()
+}
+
+fn shipped(name: &str) -> String {
+    std::fs::read_to_string(root().join("plugin-config").join(name)).unwrap()
+}
+
+#[test]
+fn shipped_configs_properties_are_accepted() {
+    let mut seen = 0;
+    for (file, sections) in [
+        (
+            "fluent-bit.conf",
+            classic_filters(&shipped("fluent-bit.conf")),
+        ),
+        (
+            "fluent-bit-alerts.conf",
+            classic_filters(&shipped("fluent-bit-alerts.conf")),
+        ),
+        ("fluent-bit.yaml", yaml_filters(&shipped("fluent-bit.yaml"))),
+    ] {
+        assert!(!sections.is_empty(), "{file}: no svcshell filter found");
+        for s in sections {
+            let keys = svcshell::ffi::fluentbit::property_keys();
+            for (k, _) in &s {
+                let k = k.to_ascii_lowercase();
+                assert!(
+                    HOST_KEYS.contains(&k.as_str()) || keys.contains(&k),
+                    "{file}: `{k}` is neither a host key nor a plugin key"
+                );
+            }
+            let props = plugin_props(&s);
+            Config::from_properties(&props)
+                .unwrap_or_else(|e| panic!("{file}: {e} (properties {props:?})"));
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 3);
+    // The classic and YAML configs describe the same filter.
+    assert_eq!(
+        plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]),
+        plugin_props(&yaml_filters(&shipped("fluent-bit.yaml"))[0])
+    );
+    // Never a [PLUGINS] section inside a main classic config (it crashes v5.1.1).
+    for f in ["fluent-bit.conf", "fluent-bit-alerts.conf"] {
+        assert!(
+            !shipped(f).to_ascii_lowercase().contains("[plugins]"),
+            "{f} holds [PLUGINS]"
+        );
+    }
+    assert!(shipped("plugins.conf").contains("flb-filter_svcshell.so"));
+}
+
+#[test]
+fn config_parsers_read_what_fluent_bit_reads() {
+    let classic = "[SERVICE]\n  Flush 1\n[FILTER]\n  Name svcshell\n  Match *\n  # c\n  Exception_1  a == \"b c\"\n[OUTPUT]\n  Name null\n";
+    assert_eq!(
+        plugin_props(&classic_filters(classic)[0]),
+        vec![("exception".to_string(), "a == \"b c\"".to_string())]
+    );
+    let yaml = "pipeline:\n  filters:\n    - name: grep\n      regex: a b\n    - name: svcshell\n      match: '*'\n      mode: 'alerts_only'\n  outputs:\n    - name: null\n      mode: x\n";
+    let f = yaml_filters(yaml);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        plugin_props(&f[0]),
+        vec![("mode".to_string(), "alerts_only".to_string())]
+    );
+}
+
+// ---- a real Fluent Bit --------------------------------------------------------------------------------------------
+
+fn fluent_bit() -> Option<PathBuf> {
+    match std::env::var_os("FLUENT_BIT_BIN") {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => {
+            eprintln!(
+                "SKIPPED: FLUENT_BIT_BIN not set (set it to a Fluent Bit v5.1.1 binary to run the real-Fluent-Bit tests)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs Fluent Bit on `config` with the plugin's directory on LD_LIBRARY_PATH and `env`.
+fn run_fluent_bit(bin: &Path, plugin: &Path, config: &Path, env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.arg("-c").arg(config).env("LD_LIBRARY_PATH", plugin);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.env("SVCSHELL_EXIT_ON_EOF", "on").output().unwrap();
+    assert!(
+        o.status.success(),
+        "{}",
+        show(&config.display().to_string(), &o)
+    );
+    o
+}
+
+fn read_json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// What the shipped config's filter should turn each recorded event into: (expected output, is an alert).
+fn expected_outputs(props: &[(String, String)]) -> Vec<(Value, bool)> {
+    let f = Filter::from_properties(props).unwrap();
+    events()
+        .into_iter()
+        .map(|(line, v, alert)| match v {
+            // Not a JSON object: the tail input keeps the raw line under `log`.
+            None => (serde_json::json!({ "log": line }), false),
+            Some(v) => match f.process(line.as_bytes()).action {
+                Action::Alert(b) => {
+                    assert!(alert, "unexpected alert: {line}");
+                    (serde_json::from_slice(&b).unwrap(), true)
+                }
+                _ => {
+                    assert!(!alert, "missing alert: {line}");
+                    (v, false)
+                }
+            },
+        })
+        .collect()
+}
+
+fn check_single_output(bin: &Path, config: &str, props: &[(String, String)]) {
+    let dir = temp_dir(config);
+    let plugin = plugin_dir(&format!("{config}-plugin"));
+    let input = root().join("tests/data/events.ndjson");
+    let o = run_fluent_bit(
+        bin,
+        &plugin,
+        &root().join("plugin-config").join(config),
+        &[
+            ("SVCSHELL_INPUT", &input),
+            ("SVCSHELL_OUTPUT_DIR", &dir),
+            ("SVCSHELL_OUTPUT_FILE", Path::new("out.ndjson")),
+        ],
+    );
+    let log = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert!(
+        log.contains("[filter:svcshell:svcshell.0] svcshell ") && log.contains("version 313"),
+        "no start-up line: {log}"
+    );
+    let got = read_json_lines(&dir.join("out.ndjson"));
+    let want = expected_outputs(props);
+    assert_eq!(got.len(), want.len(), "{config}: every record comes out");
+    for (k, (g, (w, _))) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{config}: record {k}");
+    }
+    let alerts = got.iter().filter(|v| v["event"]["kind"] == "alert").count();
+    assert_eq!(alerts, 6, "{config}");
+    eprintln!(
+        "{config}: {} records, {alerts} alerts, as expected",
+        got.len()
+    );
+}
+
+#[test]
+fn real_fluent_bit_classic_config() {
+    let Some(bin) = fluent_bit() else { return };
+    let props = plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]);
+    check_single_output(&bin, "fluent-bit.conf", &props);
+}
+
+#[test]
+fn real_fluent_bit_yaml_config() {
+    let Some(bin) = fluent_bit() else { return };
+    let props = plugin_props(&yaml_filters(&shipped("fluent-bit.yaml"))[0]);
+    check_single_output(&bin, "fluent-bit.yaml", &props);
+}
+
+#[test]
+fn real_fluent_bit_alert_routing_config() {
+    let Some(bin) = fluent_bit() else { return };
+    let config = "fluent-bit-alerts.conf";
+    let props = plugin_props(&classic_filters(&shipped(config))[0]);
+    let dir = temp_dir(config);
+    let plugin = plugin_dir("alerts-plugin");
+    let input = root().join("tests/data/events.ndjson");
+    run_fluent_bit(
+        &bin,
+        &plugin,
+        &root().join("plugin-config").join(config),
+        &[
+            ("SVCSHELL_INPUT", &input),
+            ("SVCSHELL_OUTPUT_DIR", &dir),
+            ("SVCSHELL_ALERTS_FILE", Path::new("alerts.ndjson")),
+            ("SVCSHELL_EVENTS_FILE", Path::new("events.ndjson")),
+        ],
+    );
+    let want = expected_outputs(&props);
+    let want_alerts: Vec<&Value> = want.iter().filter(|w| w.1).map(|w| &w.0).collect();
+    let want_rest: Vec<&Value> = want.iter().filter(|w| !w.1).map(|w| &w.0).collect();
+    let alerts = read_json_lines(&dir.join("alerts.ndjson"));
+    let rest = read_json_lines(&dir.join("events.ndjson"));
+    assert_eq!(
+        alerts.iter().collect::<Vec<_>>(),
+        want_alerts,
+        "alerts output"
+    );
+    assert_eq!(rest.iter().collect::<Vec<_>>(), want_rest, "events output");
+    eprintln!(
+        "{config}: {} alerts to the alert output, {} records to the events output",
+        alerts.len(),
+        rest.len()
+    );
+}
+
+#[test]
+fn real_fluent_bit_million_records_none_lost() {
+    let Some(bin) = fluent_bit() else { return };
+    if std::env::var("SVCSHELL_FB_LONG").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: set SVCSHELL_FB_LONG=1 for the 1,000,000-record run");
+        return;
+    }
+    const N: usize = 1_000_000;
+    let dir = temp_dir("million");
+    let plugin = plugin_dir("million-plugin");
+    // The 14 readable recorded events, cycled, each with a sequence number.
+    let valid: Vec<Value> = events().into_iter().filter_map(|e| e.1).collect();
+    let input = dir.join("input.ndjson");
+    let mut text = String::with_capacity(N * 700);
+    for n in 0..N {
+        let mut v = valid[n % valid.len()].clone();
+        v["seq"] = Value::from(n);
+        text += &v.to_string();
+        text.push('\n');
+    }
+    std::fs::write(&input, &text).unwrap();
+    // The same filter in-process, record by record (the cap counts the same records in the same order).
+    let props = plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]);
+    let f = Filter::from_properties(&props).unwrap();
+    let expected_alerts: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| matches!(f.process(l.as_bytes()).action, Action::Alert(_)))
+        .map(|(n, _)| n)
+        .collect();
+    drop(text);
+    let t = std::time::Instant::now();
+    run_fluent_bit(
+        &bin,
+        &plugin,
+        &root().join("plugin-config/fluent-bit.conf"),
+        &[
+            ("SVCSHELL_INPUT", &input),
+            ("SVCSHELL_OUTPUT_DIR", &dir),
+            ("SVCSHELL_OUTPUT_FILE", Path::new("out.ndjson")),
+        ],
+    );
+    let secs = t.elapsed().as_secs_f64();
+    let out = std::fs::read_to_string(dir.join("out.ndjson")).unwrap();
+    let mut seen = vec![false; N];
+    let mut alerts = Vec::new();
+    let mut count = 0;
+    for l in out.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let n = v["seq"].as_u64().unwrap() as usize;
+        assert!(!seen[n], "record {n} twice");
+        seen[n] = true;
+        count += 1;
+        if v["event"]["kind"] == "alert" {
+            alerts.push(n);
+        }
+    }
+    assert_eq!(count, N, "records out");
+    assert_eq!(
+        alerts, expected_alerts,
+        "alerts (under the cap of the config)"
+    );
+    eprintln!(
+        "1,000,000 records through fluent-bit.conf in {secs:.1}s: none lost, {} alerts (cap: 100 per 5 minutes of record time)",
+        alerts.len()
+    );
+}
+
+/// Records/s of one pipeline over `input`: tail + JSON parser -> [filter] -> null output, until tail's
+/// `exit_on_eof` reports the end of the file (timestamps of Fluent Bit's own log lines).
+fn pipeline_rate(
+    bin: &Path,
+    plugin: &Path,
+    dir: &Path,
+    filter: &str,
+    input: &Path,
+    records: usize,
+) -> f64 {
+    let conf = dir.join("bench.conf");
+    std::fs::write(
+        dir.join("parsers.conf"),
+        "[PARSER]\n    Name json\n    Format json\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("plugins.conf"),
+        format!(
+            "[PLUGINS]\n    Path {}\n",
+            plugin.join("flb-filter_svcshell.so").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "[SERVICE]\n    Flush 1\n    Log_Level info\n    Parsers_File parsers.conf\n    Plugins_File plugins.conf\n\
+             [INPUT]\n    Name tail\n    Path {}\n    Parser json\n    Read_From_Head On\n    Exit_On_Eof On\n    Tag bench\n\
+             {filter}\n[OUTPUT]\n    Name null\n    Match *\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let o = Command::new(bin).arg("-c").arg(&conf).output().unwrap();
+    assert!(o.status.success(), "{}", show("bench", &o));
+    let log = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    let stamp = |needle: &str| -> f64 {
+        let line = log
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in the log:\n{log}"));
+        // [2026/11/29 00:55:55.253] -> seconds of the day
+        let t = &line[12..24];
+        let h: f64 = t[0..2].parse().unwrap();
+        let m: f64 = t[3..5].parse().unwrap();
+        let s: f64 = t[6..12].parse().unwrap();
+        h * 3600.0 + m * 60.0 + s
+    };
+    let start = stamp("[input:tail:tail.0] initializing");
+    let end = stamp("ended, stop");
+    records as f64 / (end - start).max(0.001)
+}
+
+#[test]
+fn real_fluent_bit_throughput() {
+    let Some(bin) = fluent_bit() else { return };
+    let Some(input) = std::env::var_os("SVCSHELL_FB_BENCH").map(PathBuf::from) else {
+        eprintln!("SKIPPED: set SVCSHELL_FB_BENCH=<ECS NDJSON file> for the throughput comparison");
+        return;
+    };
+    let records = std::fs::read(&input)
+        .unwrap()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let dir = temp_dir("bench");
+    let plugin = plugin_dir("bench-plugin");
+    let lua = root().join("tests/data/svcshell_rule.lua");
+    let pipelines = [
+        ("no filter", String::new()),
+        (
+            "svcshell",
+            "[FILTER]\n    Name svcshell\n    Match *".to_string(),
+        ),
+        (
+            "Lua, full condition",
+            format!(
+                "[FILTER]\n    Name lua\n    Match *\n    Script {}\n    Call svcshell",
+                lua.display()
+            ),
+        ),
+    ];
+    let mut table = BTreeMap::new();
+    for round in 0..3 {
+        for (name, filter) in &pipelines {
+            let r = pipeline_rate(&bin, &plugin, &dir, filter, &input, records);
+            eprintln!("round {round}: {name}: {r:.0} records/s");
+            table.entry(*name).or_insert_with(Vec::new).push(r);
+        }
+    }
+    let median = |v: &Vec<f64>| {
+        let mut v = v.clone();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let base = median(&table["no filter"]);
+    eprintln!("| pipeline | records/s (median of 3) | vs no filter |\n|---|---|---|");
+    for (name, _) in &pipelines {
+        let m = median(&table[name]);
+        eprintln!("| {name} | {:.1}k | {:.1}% |", m / 1000.0, 100.0 * m / base);
+    }
+    let svc = median(&table["svcshell"]);
+    assert!(
+        svc >= 0.95 * base,
+        "svcshell keeps {:.1}% of the no-filter records/s (target: 95%)",
+        100.0 * svc / base
+    );
+}
