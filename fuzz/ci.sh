@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for about 30 seconds from the committed seeds (fuzz/seeds/<target>/); exits non-zero
+# when any target crashes (a panic, a failed differential assertion, an ASan report, a timeout or OOM).
+#
+#   fuzz/ci.sh                 # all targets, 30 s each
+#   FUZZ_SECONDS=120 fuzz/ci.sh json_scanner c_entry
+#
+# Needs the nightly toolchain (cargo-fuzz builds with -Zsanitizer=address); without it this prints a loud
+# message and exits 0. Installs cargo-fuzz when it is missing. Crash inputs land in fuzz/artifacts/<target>/.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
+TARGETS=("$@")
+if [ ${#TARGETS[@]} -eq 0 ]; then
+    TARGETS=(json_scanner c_entry msgpack_chunk eql_compile config_props)
+fi
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "############################################################################" >&2
+    echo "## fuzz/ci.sh: SKIPPED - the Rust nightly toolchain is not installed.     ##" >&2
+    echo "## cargo-fuzz needs it:  rustup toolchain install nightly                 ##" >&2
+    echo "############################################################################" >&2
+    exit 0
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz/ci.sh: installing cargo-fuzz" >&2
+    cargo install cargo-fuzz --locked
+fi
+
+failed=()
+for t in "${TARGETS[@]}"; do
+    if [ ! -d "seeds/$t" ]; then
+        echo "fuzz/ci.sh: no seeds/$t: unknown target" >&2
+        exit 2
+    fi
+    corpus="$(mktemp -d)"
+    echo "== fuzz/ci.sh: $t for ${SECONDS_PER_TARGET}s" >&2
+    log="$(mktemp)"
+    # New inputs go to a scratch corpus; the seeds are read only.
+    if nice -n 19 cargo +nightly fuzz run "$t" "$corpus" "seeds/$t" -- \
+        -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 >"$log" 2>&1; then
+        grep -E '^stat::number_of_executed_units|^Done' "$log" >&2 || true
+    else
+        echo "!! fuzz/ci.sh: $t FAILED; the end of its log:" >&2
+        tail -n 60 "$log" >&2
+        failed+=("$t")
+    fi
+    rm -rf "$corpus" "$log"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "fuzz/ci.sh: crashes in: ${failed[*]} (inputs in fuzz/artifacts/<target>/)" >&2
+    exit 1
+fi
+echo "fuzz/ci.sh: all ${#TARGETS[@]} targets ran ${SECONDS_PER_TARGET}s without a crash" >&2

@@ -1,0 +1,173 @@
+//! Shared pieces of the fuzz targets: an independent reference for the rule (SPEC §1, ECS fields only) over a
+//! `serde_json::Value`, a duplicate-key detector (serde_json keeps the last value of a duplicated key, the
+//! scanner sees every value: SPEC §2 leaves the choice free, so such records are not compared), and the
+//! filter configurations the targets share.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+/// The input as serde_json reads it, when that is an object.
+pub fn parse_object(data: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(data)
+        .ok()
+        .filter(Value::is_object)
+}
+
+/// Deserializes any JSON value, failing on an object that holds the same (decoded) key twice.
+struct NoDup;
+
+impl<'de> Deserialize<'de> for NoDup {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NoDup, D::Error> {
+        d.deserialize_any(NoDupVisitor)
+    }
+}
+
+struct NoDupVisitor;
+
+impl<'de> Visitor<'de> for NoDupVisitor {
+    type Value = NoDup;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_unit<E>(self) -> Result<NoDup, E> {
+        Ok(NoDup)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<NoDup, A::Error> {
+        while a.next_element::<NoDup>()?.is_some() {}
+        Ok(NoDup)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<NoDup, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if !seen.insert(k) {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            a.next_value::<NoDup>()?;
+        }
+        Ok(NoDup)
+    }
+}
+
+/// True when `data` (which serde_json accepts) has an object with a duplicated key.
+pub fn has_duplicate_keys(data: &[u8]) -> bool {
+    serde_json::from_slice::<NoDup>(data).is_err()
+}
+
+/// Every leaf value at dotted `path`: keys are split at their dots (so `{"a.b":x}`, `{"a":{"b":x}}` and
+/// mixtures reach `a.b`); arrays on the way and at the end are flattened.
+fn values_at<'a>(v: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|e| values_at(e, path, out)),
+        Value::Object(m) => {
+            for (k, child) in m {
+                let segs: Vec<&str> = k.split('.').collect();
+                if segs.len() > path.len() || segs[..] != path[..segs.len()] {
+                    continue;
+                }
+                if segs.len() == path.len() {
+                    flatten(child, out);
+                } else {
+                    values_at(child, &path[segs.len()..], out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|e| flatten(e, out)),
+        other => out.push(other),
+    }
+}
+
+/// The string values at `dotted` (numbers, booleans, `null`, objects are not keyword values).
+pub fn strings<'a>(v: &'a Value, dotted: &str) -> Vec<&'a str> {
+    let path: Vec<&str> = dotted.split('.').collect();
+    let mut out = Vec::new();
+    values_at(v, &path, &mut out);
+    out.into_iter().filter_map(Value::as_str).collect()
+}
+
+/// Whole-string equality folding ASCII letters only, character by character.
+pub fn ascii_ieq(a: &str, b: &str) -> bool {
+    let fold = |c: char| {
+        if c.is_ascii_uppercase() {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        }
+    };
+    a.chars().count() == b.chars().count() && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
+}
+
+/// SPEC §1 on the ECS fields of an object, by hand.
+pub fn reference_ecs(v: &Value) -> bool {
+    let any = |field: &str, pred: &dyn Fn(&str) -> bool| strings(v, field).into_iter().any(pred);
+    v.is_object()
+        && any("event.category", &|s| s == "process")
+        && any("host.os.type", &|s| s == "windows")
+        && any("event.type", &|s| s == "start")
+        && any("process.parent.name", &|s| ascii_ieq(s, "services.exe"))
+        && any("process.name", &|s| {
+            ["cmd.exe", "powershell.exe", "pwsh.exe", "powershell_ise.exe"]
+                .iter()
+                .any(|n| ascii_ieq(s, n))
+        })
+        && !any("process.args", &|s| ascii_ieq(s, "NVDisplay.ContainerLocalSystem"))
+}
+
+/// What serde_json makes of a record, as far as the verdict is concerned.
+pub enum Serde {
+    /// Not JSON, or not an object: must pass unchanged (never alert).
+    Rejected,
+    /// An object with a duplicated key: not compared (any consistent choice is fine, SPEC §2).
+    Duplicates,
+    /// An object: the verdicts must agree.
+    Object(Value),
+}
+
+pub fn serde_view(data: &[u8]) -> Serde {
+    match parse_object(data) {
+        None => Serde::Rejected,
+        Some(_) if has_duplicate_keys(data) => Serde::Duplicates,
+        Some(v) => Serde::Object(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates() {
+        assert!(has_duplicate_keys(br#"{"a":1,"a":2}"#));
+        assert!(has_duplicate_keys(br#"{"x":[{"a":1,"\u0061":2}]}"#));
+        assert!(!has_duplicate_keys(br#"{"a":{"a":1}}"#));
+    }
+
+    #[test]
+    fn fold() {
+        assert!(ascii_ieq("SERVICES.exe", "services.exe"));
+        assert!(!ascii_ieq("\u{17f}ervices.exe", "services.exe"));
+    }
+}
