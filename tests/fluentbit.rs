@@ -448,7 +448,17 @@ fn emulated_host_runs_recorded_events_through_the_plugin() {
         manifest += "end\n";
     }
     std::fs::write(dir.join("manifest.txt"), manifest).unwrap();
-    let o = Command::new(&exe).arg(&plugin).arg(&dir).output().unwrap();
+    // tests/c/valgrind.sh runs this test with SVCSHELL_FB_HOST_WRAPPER="valgrind ...": the host runs under it.
+    let mut cmd = match std::env::var("SVCSHELL_FB_HOST_WRAPPER") {
+        Ok(w) if !w.trim().is_empty() => {
+            let mut parts = w.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap());
+            c.args(parts).arg(&exe);
+            c
+        }
+        _ => Command::new(&exe),
+    };
+    let o = cmd.arg(&plugin).arg(&dir).output().unwrap();
     assert!(o.status.success(), "{}", show("fluentbit_host", &o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -750,6 +760,10 @@ fn check_single_output(bin: &Path, config: &str, props: &[(String, String)]) {
     assert!(
         log.contains("[filter:svcshell:svcshell.0] svcshell ") && log.contains("version 313"),
         "no start-up line: {log}"
+    );
+    assert!(
+        log.contains("[filter:svcshell:svcshell.0] stopping: records=16 alerts=6 suppressed=0 excepted=0 errors=0"),
+        "no exit line with the counters: {log}"
     );
     let got = read_json_lines(&dir.join("out.ndjson"));
     let want = expected_outputs(props);

@@ -424,6 +424,9 @@ fn now_text() -> String {
 /// What `cb_init` hands to `flb_filter_set_context`.
 pub struct Context {
     pub filter: Filter,
+    /// The instance name, for log lines.
+    name: String,
+    log_print: Option<LogPrintFn>,
 }
 
 /// The start-up line: plugin version, rule, mode and exceptions.
@@ -507,7 +510,11 @@ fn init(ins: *mut FlbFilterInstance) -> c_int {
         }
     };
     host.log(FLB_LOG_INFO, &name, &describe(&filter));
-    let ctx = Box::into_raw(Box::new(Context { filter }));
+    let ctx = Box::into_raw(Box::new(Context {
+        filter,
+        name,
+        log_print: host.log_print,
+    }));
     // SAFETY: `ins` is the host's instance; the context pointer stays valid until cb_exit frees it.
     unsafe { (host.set_context)(ins, ctx as *mut c_void) };
     0
@@ -569,12 +576,23 @@ unsafe extern "C" fn cb_filter(
     .unwrap_or(FLB_FILTER_NOTOUCH)
 }
 
-/// `cb_exit`: frees the context.
+/// `cb_exit`: logs the counters and frees the context.
 unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c_int {
     catch(|| {
         if !context.is_null() {
             // SAFETY: a non-NULL context is the Box that cb_init leaked; the host calls cb_exit once per instance.
-            drop(unsafe { Box::from_raw(context as *mut Context) });
+            let ctx = unsafe { Box::from_raw(context as *mut Context) };
+            let s = ctx.filter.stats();
+            log_line(
+                ctx.log_print,
+                FLB_LOG_INFO,
+                &ctx.name,
+                &format!(
+                    "stopping: records={} alerts={} suppressed={} excepted={} errors={} dropped={}",
+                    s.records, s.alerts, s.suppressed, s.excepted, s.errors, s.dropped
+                ),
+            );
+            drop(ctx);
         }
         0
     })

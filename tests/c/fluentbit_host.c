@@ -480,7 +480,10 @@ static void check_configuration(void) {
                                  instances[id].context, opaque_config());
             CHECK(r == FLB_FILTER_NOTOUCH, "garbage: NOTOUCH (kept, counted as an error)");
         }
+        log_reset();
         stop(id);
+        CHECK(strstr(log_buf, "[info] [filter:svcshell:svcshell.0] stopping: records=1 alerts=0 suppressed=0 excepted=0 errors=1") != NULL,
+              "exit line with the counters: %s", log_buf);
     }
 }
 
