@@ -26,6 +26,7 @@ pub mod eql;
 /// The C ABI (`include/svcshell.h`): the only home of `extern "C"` in the crate.
 pub mod ffi;
 pub mod filter;
+pub mod fuzz;
 pub mod record;
 pub mod rule;
 pub mod source;

@@ -59,6 +59,28 @@ enum Cmd {
         /// Input file; `-` or none reads standard input.
         file: Option<String>,
     },
+    /// Mutate recorded NDJSON events (JSON-aware: escapes, dotted/nested keys, order, case, scalar/array;
+    /// byte-level: flips, cuts, inserts) and run every mutant through the filter and the serde_json baseline:
+    /// a panic or a disagreement is a finding, written to svcshell-fuzz-findings.ndjson (exit 1).
+    Fuzz {
+        #[command(flatten)]
+        settings: Settings,
+        /// How long to run: 300, 300s, 5m, 1h.
+        #[arg(long, default_value = "60s")]
+        duration: String,
+        /// Seed of the mutation generator (default: from the clock; printed, so a run can be repeated).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this many mutants.
+        #[arg(long, value_name = "N")]
+        max_mutants: Option<u64>,
+        /// Directory for the findings files (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<String>,
+        /// Recorded events (NDJSON), the seeds of the mutations.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
 }
 
 fn filter_from(s: &Settings) -> Result<Filter, String> {
@@ -257,6 +279,125 @@ fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
     out.flush()
 }
 
+/// Where the last panic happened (the fuzz subcommand's quiet panic hook records it).
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The seed records of `svcshell fuzz`: the non-blank lines of `files`.
+fn read_seeds(files: &[String]) -> io::Result<Vec<Vec<u8>>> {
+    let mut seeds = Vec::new();
+    for path in files {
+        let data =
+            std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+        for line in data.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                seeds.push(line.to_vec());
+            }
+        }
+    }
+    if seeds.is_empty() {
+        return Err(io::Error::other("no records in the input files"));
+    }
+    Ok(seeds)
+}
+
+fn fuzz(
+    filter: &Filter,
+    files: &[String],
+    opts: svcshell::fuzz::Options,
+    out: &str,
+) -> io::Result<()> {
+    let seeds = read_seeds(files)?;
+    let n_seeds = seeds.len();
+    let dir = std::path::Path::new(out);
+    let ndjson_path = dir.join("svcshell-fuzz-findings.ndjson");
+    let why_path = dir.join("svcshell-fuzz-findings.txt");
+    let mut files_out: Option<(io::BufWriter<File>, io::BufWriter<File>)> = None;
+    let mut write_err: Option<io::Error> = None;
+    let mut shown = 0u64;
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut p) = LAST_PANIC.lock() {
+            *p = info.location().map(|l| l.to_string());
+        }
+    }));
+    eprintln!(
+        "svcshell fuzz: {n_seeds} seed records, seed={}, for {:?}",
+        opts.seed, opts.duration
+    );
+    let report = svcshell::fuzz::run(filter, seeds, opts, &mut |rec, finding, names| {
+        let mut why = finding.to_string();
+        if finding.kind == svcshell::fuzz::FindingKind::Panic {
+            if let Some(at) = LAST_PANIC.lock().ok().and_then(|mut p| p.take()) {
+                why.push_str(&format!(" (at {at})"));
+            }
+        }
+        let how = if names.is_empty() {
+            "seed record".to_string()
+        } else {
+            format!("mutations: {}", names.join(", "))
+        };
+        shown += 1;
+        if shown <= 20 {
+            eprintln!("svcshell fuzz: finding {shown}: {why}; {how}");
+        }
+        if write_err.is_some() {
+            return;
+        }
+        let r = (|| -> io::Result<()> {
+            if files_out.is_none() {
+                let create = |p: &std::path::Path| {
+                    File::create(p)
+                        .map(io::BufWriter::new)
+                        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+                };
+                files_out = Some((create(&ndjson_path)?, create(&why_path)?));
+            }
+            let (rec_out, why_out) = files_out.as_mut().expect("opened");
+            rec_out.write_all(rec)?;
+            rec_out.write_all(b"\n")?;
+            writeln!(why_out, "line {shown}: {why}; {how}")
+        })();
+        if let Err(e) = r {
+            write_err = Some(e);
+        }
+    });
+    std::panic::set_hook(previous_hook);
+    if let Some((mut a, mut b)) = files_out {
+        a.flush()?;
+        b.flush()?;
+    }
+    if let Some(e) = write_err {
+        return Err(e);
+    }
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "svcshell fuzz: seed={} records={} (seeds {}, mutants {}) records/s={:.0} MB/s={:.1} compared={} alerts={} \
+         rejected={} duplicate_keys={} findings={} seconds={:.1}",
+        opts.seed,
+        report.tried,
+        n_seeds,
+        report.tried - n_seeds as u64,
+        report.tried as f64 / secs,
+        report.bytes as f64 / 1e6 / secs,
+        report.compared,
+        report.alerts,
+        report.rejected,
+        report.duplicates,
+        report.findings,
+        secs
+    );
+    if report.findings > 0 {
+        return Err(io::Error::other(format!(
+            "{} findings: the records are in {} (replay them with `svcshell replay`), the reasons in {}",
+            report.findings,
+            ndjson_path.display(),
+            why_path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// A subcommand's work, run once the filter is configured.
 type Job<'a> = dyn Fn(&Filter) -> io::Result<()> + 'a;
 
@@ -269,6 +410,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let fuzz_settings;
     let (settings, run): (&Settings, Box<Job>) = match &cli.cmd {
         Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
         Cmd::Bench {
@@ -282,6 +424,51 @@ fn main() -> ExitCode {
         ),
         Cmd::Explain { settings, file } => {
             (settings, Box::new(move |f| explain(f, file.as_deref())))
+        }
+        Cmd::Fuzz {
+            settings,
+            duration,
+            seed,
+            max_mutants,
+            out,
+            files,
+        } => {
+            let Some(secs) = svcshell::config::parse_duration(duration) else {
+                eprintln!(
+                    "svcshell: --duration {duration}: expected a duration like 60, 60s, 5m, 1h"
+                );
+                return ExitCode::from(2);
+            };
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+            let opts = svcshell::fuzz::Options {
+                duration: Duration::from_secs(secs),
+                seed,
+                max_mutants: *max_mutants,
+            };
+            // No alert cap: a capped match would look like a disagreement with the baseline.
+            let mut set: Vec<String> = settings
+                .set
+                .iter()
+                .filter(|kv| {
+                    let k = kv.split_once('=').map_or(kv.as_str(), |(k, _)| k);
+                    !k.trim().eq_ignore_ascii_case("max_alerts")
+                })
+                .cloned()
+                .collect();
+            set.push("max_alerts=0".into());
+            fuzz_settings = Settings {
+                set,
+                alerts_only: settings.alerts_only,
+            };
+            let out = out.clone().unwrap_or_else(|| ".".into());
+            (
+                &fuzz_settings,
+                Box::new(move |f| fuzz(f, files, opts, &out)),
+            )
         }
     };
     let filter = match filter_from(settings) {
