@@ -11,7 +11,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$HOME/.local/lib/fluent-bit}
 
-(cd "$repo" && cargo build --release --lib)
+(cd "$repo" && cargo build --release)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 case "$target_dir" in /*) ;; *) target_dir=$repo/$target_dir ;; esac
 lib=$target_dir/release/libsvcshell.so
