@@ -684,16 +684,64 @@ fn config_parsers_read_what_fluent_bit_reads() {
 
 // ---- a real Fluent Bit --------------------------------------------------------------------------------------------
 
+/// Writes a line straight to the process's stderr, past the test harness's output capture, so a skipped test is
+/// visible in a plain `cargo test` run.
+fn loud(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
 fn fluent_bit() -> Option<PathBuf> {
     match std::env::var_os("FLUENT_BIT_BIN") {
         Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
         _ => {
-            eprintln!(
-                "SKIPPED: FLUENT_BIT_BIN not set (set it to a Fluent Bit v5.1.1 binary to run the real-Fluent-Bit tests)"
+            loud(
+                "SKIPPED: FLUENT_BIT_BIN not set (set it to a Fluent Bit v5.1.1 binary to run the real-Fluent-Bit tests)",
             );
             None
         }
     }
+}
+
+/// Runs `cmd` to completion (output collected through files, so nothing blocks on a full pipe); kills it and
+/// fails after `secs` seconds.
+fn output_within(mut cmd: Command, secs: u64) -> Output {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fluentbit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, err) = (
+        dir.join(format!("run-{}-{n}.out", std::process::id())),
+        dir.join(format!("run-{}-{n}.err", std::process::id())),
+    );
+    let mut child = cmd
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed().as_secs() > secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{cmd:?} still running after {secs}s; stderr:\n{}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let o = Output {
+        status,
+        stdout: std::fs::read(&out).unwrap(),
+        stderr: std::fs::read(&err).unwrap(),
+    };
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&err);
+    o
 }
 
 /// Runs Fluent Bit on `config` with the plugin's directory on LD_LIBRARY_PATH and `env`.
@@ -703,7 +751,8 @@ fn run_fluent_bit(bin: &Path, plugin: &Path, config: &Path, env: &[(&str, &Path)
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let o = cmd.env("SVCSHELL_EXIT_ON_EOF", "on").output().unwrap();
+    cmd.env("SVCSHELL_EXIT_ON_EOF", "on");
+    let o = output_within(cmd, 600);
     assert!(
         o.status.success(),
         "{}",
@@ -834,7 +883,7 @@ fn real_fluent_bit_alert_routing_config() {
 fn real_fluent_bit_million_records_none_lost() {
     let Some(bin) = fluent_bit() else { return };
     if std::env::var("SVCSHELL_FB_LONG").as_deref() != Ok("1") {
-        eprintln!("SKIPPED: set SVCSHELL_FB_LONG=1 for the 1,000,000-record run");
+        loud("SKIPPED: set SVCSHELL_FB_LONG=1 for the 1,000,000-record run");
         return;
     }
     const N: usize = 1_000_000;
@@ -933,7 +982,9 @@ fn pipeline_rate(
     )
     .unwrap();
     let before = children_cpu();
-    let o = Command::new(bin).arg("-c").arg(&conf).output().unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.arg("-c").arg(&conf);
+    let o = output_within(cmd, 600);
     let cpu = children_cpu() - before;
     assert!(o.status.success(), "{}", show("bench", &o));
     let log = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
@@ -979,7 +1030,7 @@ fn children_cpu() -> f64 {
 fn real_fluent_bit_throughput() {
     let Some(bin) = fluent_bit() else { return };
     let Some(input) = std::env::var_os("SVCSHELL_FB_BENCH").map(PathBuf::from) else {
-        eprintln!("SKIPPED: set SVCSHELL_FB_BENCH=<ECS NDJSON file> for the throughput comparison");
+        loud("SKIPPED: set SVCSHELL_FB_BENCH=<ECS NDJSON file> for the throughput comparison");
         return;
     };
     let records = std::fs::read(&input)
