@@ -49,11 +49,12 @@ fn check_alert(input: &[u8], a: &Action) {
         let v = parse_object(out).unwrap_or_else(|| {
             panic!("alert is not a JSON object: {}", String::from_utf8_lossy(out))
         });
-        // The alert fields add no key twice (the input's own duplicates stay as they are).
-        assert!(
-            !has_duplicate_keys(out) || has_duplicate_keys(input),
-            "alert has a duplicate key"
-        );
+        // The input's own duplicate keys stay as they are (Elasticsearch rejects such documents; serde_json
+        // keeps the last, which may not be the object the alert fields went into).
+        if has_duplicate_keys(input) {
+            return;
+        }
+        assert!(!has_duplicate_keys(out), "alert has a duplicate key");
         assert_eq!(v["event"]["kind"], "alert", "input {}", String::from_utf8_lossy(input));
     }
 }
