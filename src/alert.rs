@@ -291,85 +291,86 @@ fn tree(entries: &[(String, usize, bool)]) -> Vec<(String, Member)> {
     out
 }
 
-/// Writes the alert version of a msgpack body map: `body` with `edits` applied (map headers of objects that
-/// receive members are rewritten with their new counts).
-pub fn splice_msgpack(spec: &AlertSpec, body: &[u8], mut edits: Vec<Edit>, out: &mut Vec<u8>) {
-    let key = |e: &Edit| match e {
-        Edit::Replace { start, .. } => (*start as usize, 1),
-        Edit::Insert { object, .. } => (*object as usize, 0),
-    };
-    edits.sort_by_key(key);
-    out.reserve(body.len() + 1024);
+/// Applies `edits` to `input` in offset order, copying the bytes between them: `start_of` says where an edit
+/// goes, `write` renders it and says where copying resumes (`None`: leave that edit out).
+fn apply(
+    input: &[u8],
+    mut edits: Vec<Edit>,
+    out: &mut Vec<u8>,
+    start_of: impl Fn(&Edit) -> usize,
+    mut write: impl FnMut(&Edit, &mut Vec<u8>) -> Option<usize>,
+) {
+    // Inserts before replacements at the same offset.
+    edits.sort_by_key(|e| (start_of(e), matches!(e, Edit::Replace { .. })));
+    out.reserve(input.len() + 1024);
     let mut at = 0usize;
     for e in &edits {
-        match e {
-            Edit::Replace { start, end, leaf } => {
-                let (s, e) = (*start as usize, *end as usize);
-                if s < at {
-                    continue;
-                }
-                out.extend_from_slice(&body[at..s]);
-                msgpack::encode(&spec.leaves[*leaf].value, out);
-                at = e;
-            }
-            Edit::Insert { object, entries } => {
-                let s = *object as usize;
-                let Ok(h) = msgpack::head(body, s) else {
-                    continue;
-                };
-                if s < at || h.ty != msgpack::Ty::Map {
-                    continue;
-                }
-                out.extend_from_slice(&body[at..s]);
-                let members = tree(entries);
-                msgpack::map_header(h.n as usize + members.len(), out);
-                spec.members_msgpack(&members, out);
-                at = s + h.len;
-            }
+        let s = start_of(e);
+        if s < at {
+            continue; // inside an earlier edit: cannot happen with valid plans
         }
-    }
-    out.extend_from_slice(&body[at..]);
-}
-
-/// Writes the alert version of a JSON record: `record` with `edits` applied.
-pub fn splice_json(spec: &AlertSpec, record: &[u8], mut edits: Vec<Edit>, out: &mut Vec<u8>) {
-    let key = |e: &Edit| match e {
-        Edit::Replace { start, .. } => (*start as usize, 1),
-        Edit::Insert { object, .. } => (*object as usize + 1, 0),
-    };
-    edits.sort_by_key(key);
-    out.reserve(record.len() + 1024);
-    let mut at = 0usize;
-    for e in &edits {
-        match e {
-            Edit::Replace { start, end, leaf } => {
-                let (s, e) = (*start as usize, *end as usize);
-                if s < at {
-                    continue; // inside an earlier edit: cannot happen with valid plans
-                }
-                out.extend_from_slice(&record[at..s]);
-                out.extend_from_slice(&spec.leaves[*leaf].json);
-                at = e;
-            }
-            Edit::Insert { object, entries } => {
-                let s = *object as usize + 1;
-                if s < at {
-                    continue;
-                }
-                out.extend_from_slice(&record[at..s]);
-                spec.insert_json(entries, out);
-                let k = record[s..]
-                    .iter()
-                    .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
-                    .map(|k| s + k);
-                if k.is_some_and(|k| record[k] != b'}') {
-                    out.push(b',');
-                }
+        out.extend_from_slice(&input[at..s]);
+        let mark = out.len();
+        match write(e, out) {
+            Some(resume) => at = resume,
+            None => {
+                out.truncate(mark);
                 at = s;
             }
         }
     }
-    out.extend_from_slice(&record[at..]);
+    out.extend_from_slice(&input[at..]);
+}
+
+/// Writes the alert version of a msgpack body map: `body` with `edits` applied (map headers of objects that
+/// receive members are rewritten with their new counts).
+pub fn splice_msgpack(spec: &AlertSpec, body: &[u8], edits: Vec<Edit>, out: &mut Vec<u8>) {
+    let start_of = |e: &Edit| match e {
+        Edit::Replace { start, .. } => *start as usize,
+        Edit::Insert { object, .. } => *object as usize,
+    };
+    apply(body, edits, out, start_of, |e, out| match e {
+        Edit::Replace { end, leaf, .. } => {
+            msgpack::encode(&spec.leaves[*leaf].value, out);
+            Some(*end as usize)
+        }
+        Edit::Insert { object, entries } => {
+            let s = *object as usize;
+            let h = msgpack::head(body, s)
+                .ok()
+                .filter(|h| h.ty == msgpack::Ty::Map)?;
+            let members = tree(entries);
+            msgpack::map_header(h.n as usize + members.len(), out);
+            spec.members_msgpack(&members, out);
+            Some(s + h.len)
+        }
+    });
+}
+
+/// Writes the alert version of a JSON record: `record` with `edits` applied.
+pub fn splice_json(spec: &AlertSpec, record: &[u8], edits: Vec<Edit>, out: &mut Vec<u8>) {
+    let start_of = |e: &Edit| match e {
+        Edit::Replace { start, .. } => *start as usize,
+        Edit::Insert { object, .. } => *object as usize + 1,
+    };
+    apply(record, edits, out, start_of, |e, out| match e {
+        Edit::Replace { end, leaf, .. } => {
+            out.extend_from_slice(&spec.leaves[*leaf].json);
+            Some(*end as usize)
+        }
+        Edit::Insert { object, entries } => {
+            let s = *object as usize + 1;
+            spec.insert_json(entries, out);
+            // A comma when the object already has members.
+            let next = record[s..]
+                .iter()
+                .find(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
+            if next.is_some_and(|&c| c != b'}') {
+                out.push(b',');
+            }
+            Some(s)
+        }
+    });
 }
 
 /// Scans `record` for the alert fields and returns the alert output; `None` if the record cannot be read.
