@@ -384,8 +384,12 @@ impl Filter {
     }
 
     pub(crate) fn count_record(&self, len: usize) {
-        self.counters.records.fetch_add(1, Relaxed);
-        self.counters.bytes.fetch_add(len as u64, Relaxed);
+        self.count_records(1, len as u64);
+    }
+
+    pub(crate) fn count_records(&self, records: u64, bytes: u64) {
+        self.counters.records.fetch_add(records, Relaxed);
+        self.counters.bytes.fetch_add(bytes, Relaxed);
     }
 
     pub(crate) fn count_error(&self, e: RecordError) -> Outcome {

@@ -104,21 +104,47 @@ pub fn head(b: &[u8], i: usize) -> Result<Head, RecordError> {
     }
 }
 
-/// Offset just past the whole value at `i` (iterative, bounded by the input length).
+/// Offset just past the whole value at `i` (iterative, bounded by the input length). The heads Fluent Bit
+/// writes most (fix-size maps, arrays, strings and integers, `str8`) are decoded inline; the rest through
+/// [`head`].
 pub fn skip(b: &[u8], mut i: usize) -> Result<usize, RecordError> {
     let mut left: u64 = 1;
     while left > 0 {
-        let h = head(b, i)?;
+        let at = i;
+        let c = *b.get(i).ok_or(RecordError::Msgpack { offset: i as u32 })?;
         left -= 1;
-        match h.ty {
-            Ty::Array => left += h.n,
-            Ty::Map => left += 2 * h.n,
-            _ => {}
+        match c {
+            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => i += 1,
+            0xa0..=0xbf => i += 1 + (c & 0x1f) as usize,
+            0x80..=0x8f => {
+                left += 2 * (c & 0x0f) as u64;
+                i += 1;
+            }
+            0x90..=0x9f => {
+                left += (c & 0x0f) as u64;
+                i += 1;
+            }
+            0xd9 => {
+                i += 2 + *b
+                    .get(i + 1)
+                    .ok_or(RecordError::Msgpack { offset: i as u32 })?
+                    as usize
+            }
+            _ => {
+                let h = head(b, i)?;
+                match h.ty {
+                    Ty::Array => left += h.n,
+                    Ty::Map => left += 2 * h.n,
+                    _ => {}
+                }
+                i = i
+                    .checked_add(h.len + h.payload())
+                    .ok_or(RecordError::Msgpack { offset: i as u32 })?;
+            }
         }
-        i = i
-            .checked_add(h.len + h.payload())
-            .filter(|&e| e <= b.len())
-            .ok_or(RecordError::Msgpack { offset: i as u32 })?;
+        if i > b.len() {
+            return Err(RecordError::Msgpack { offset: at as u32 });
+        }
     }
     Ok(i)
 }
