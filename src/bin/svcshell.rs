@@ -1,5 +1,6 @@
 //! The `svcshell` command: `replay` recorded NDJSON events through the filter, `bench` its speed against a
-//! serde_json `Value` baseline, `explain` why records did or did not alert.
+//! serde_json `Value` baseline, `explain` why records did or did not alert, `fuzz` it with mutants of the
+//! user's own recorded events against the same baseline.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
