@@ -277,10 +277,15 @@ fn cap_uses_event_time() {
 fn generated_telemetry_of_every_shape_gets_the_json_verdict() {
     let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen-corpus");
     if !tool.exists() {
-        eprintln!(
-            "SKIPPED: {} not found; this test needs the shared gen-corpus tool",
-            tool.display()
-        );
+        // Straight to stderr: the test harness does not capture this, so a skip is never silent.
+        std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!(
+                "SKIPPED: {} not found; this test needs the shared gen-corpus tool\n",
+                tool.display()
+            ),
+        )
+        .ok();
         return;
     }
     let out = std::process::Command::new("python3")

@@ -58,10 +58,15 @@ fn fixtures() -> Option<Vec<Pair>> {
     let dir =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/winlogbeat");
     let Ok(rd) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "SKIPPED: {} not found; fixture tests need the shared data",
-            dir.display()
-        );
+        // Straight to stderr: the test harness does not capture this, so a skip is never silent.
+        std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!(
+                "SKIPPED: {} not found; fixture tests need the shared data\n",
+                dir.display()
+            ),
+        )
+        .ok();
         return None;
     };
     let mut out = Vec::new();
