@@ -2,74 +2,10 @@
 //! the shared workspace beside this checkout when it is there; skipped (loudly) when it is not, so a lone
 //! clone still passes its tests.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::generate;
 
 use svcshell::{Action, Filter};
-
-/// The generator, if present next to the checkout.
-pub fn gen_corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen-corpus");
-    if p.exists() {
-        Some(p)
-    } else {
-        // Straight to stderr: the test harness does not capture this, so a skip is never silent.
-        std::io::Write::write_fmt(
-            &mut std::io::stderr(),
-            format_args!(
-                "SKIPPED: {} not found; corpus tests need the shared gen-corpus tool\n",
-                p.display()
-            ),
-        )
-        .ok();
-        None
-    }
-}
-
-/// Generates `records` records of `mix` and returns (lines, labels).
-pub fn generate(
-    mix: &str,
-    records: usize,
-    seed: u64,
-    extra: &[&str],
-) -> Option<(Vec<Vec<u8>>, Vec<bool>)> {
-    let tool = gen_corpus()?;
-    let dir = std::env::temp_dir().join(format!("svcshell-corpus-{}-{seed}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (out, labels) = (dir.join("c.ndjson"), dir.join("c.labels"));
-    let st = Command::new("python3")
-        .arg(&tool)
-        .args([
-            "--records",
-            &records.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--mix",
-            mix,
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .arg("--labels")
-        .arg(&labels)
-        .status()
-        .expect("run gen-corpus with python3");
-    assert!(st.success());
-    let data = std::fs::read(&out).unwrap();
-    let lines: Vec<Vec<u8>> = data
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
-    let labels: Vec<bool> = std::fs::read_to_string(&labels)
-        .unwrap()
-        .lines()
-        .map(|l| l.trim() == "1")
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(lines.len(), labels.len());
-    Some((lines, labels))
-}
 
 fn check(filter: &Filter, lines: &[Vec<u8>], labels: &[bool]) {
     let mut wrong = Vec::new();

@@ -4,8 +4,8 @@
 //! serde_json `Value` baseline agreeing), and the `sources` property restricting detection. Uses the shared
 //! `gen-corpus` tool beside the checkout; skipped (loudly) when it is absent.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::generate;
 
 use svcshell::{Action, Filter};
 
@@ -22,74 +22,6 @@ const SHAPES: [&str; 8] = [
     "sentinelone",
     "m365",
 ];
-
-fn gen_corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen-corpus");
-    if p.exists() {
-        Some(p)
-    } else {
-        // Straight to stderr: the test harness does not capture this, so a skip is never silent.
-        std::io::Write::write_fmt(
-            &mut std::io::stderr(),
-            format_args!(
-                "SKIPPED: {} not found; corpus tests need the shared gen-corpus tool\n",
-                p.display()
-            ),
-        )
-        .ok();
-        None
-    }
-}
-
-/// Generates `records` records of `mix` and returns (lines, labels).
-fn generate(
-    mix: &str,
-    records: usize,
-    seed: u64,
-    extra: &[&str],
-) -> Option<(Vec<Vec<u8>>, Vec<bool>)> {
-    let tool = gen_corpus()?;
-    let dir = std::env::temp_dir().join(format!(
-        "svcshell-shapes-{}-{seed}-{}",
-        std::process::id(),
-        mix.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (out, labels) = (dir.join("c.ndjson"), dir.join("c.labels"));
-    let st = Command::new("python3")
-        .arg(&tool)
-        .args([
-            "--records",
-            &records.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--mix",
-            mix,
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .arg("--labels")
-        .arg(&labels)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("run gen-corpus with python3");
-    assert!(st.success());
-    let data = std::fs::read(&out).unwrap();
-    let lines: Vec<Vec<u8>> = data
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
-    let labels: Vec<bool> = std::fs::read_to_string(&labels)
-        .unwrap()
-        .lines()
-        .map(|l| l.trim() == "1")
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(lines.len(), labels.len());
-    Some((lines, labels))
-}
 
 /// Line numbers (1-based) where the filter's verdict differs from `want`.
 fn disagreements(filter: &Filter, lines: &[Vec<u8>], want: &[bool]) -> Vec<usize> {
