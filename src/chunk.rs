@@ -8,7 +8,6 @@
 use super::{with_scratch, Action, Filter, Scratch};
 use crate::alert;
 use crate::record::{msgpack, RecordError};
-use crate::source::{self, HitsRaw, SourceDoc};
 
 /// What to do with a chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,17 +40,7 @@ impl Filter {
             }
         }
         msgpack::scan(body, &self.set, &mut s.hits)?;
-        let raw = HitsRaw {
-            record: body,
-            hits: &s.hits,
-        };
-        let doc = SourceDoc {
-            raw: &raw,
-            profiles: &self.profiles,
-            detected: source::detect(&raw, &self.profiles),
-            bufs: &s.args,
-        };
-        let Some(alert) = self.verdict(&doc) else {
+        let Some(alert) = self.verdict_on(body, s) else {
             return Ok(None);
         };
         msgpack::scan(body, &self.spec.fields, &mut s.alert_hits)?;

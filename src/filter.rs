@@ -298,6 +298,17 @@ impl Filter {
             // Every record is read strictly, so `errors` counts every record serde_json would reject.
             Validate::All => json::scan(record, &self.set, &mut s.hits)?,
         }
+        let Some(alert) = self.verdict_on(record, s) else {
+            return Ok(None);
+        };
+        // A match (rare): read the record again strictly, finding where the alert fields go and the record's
+        // time. A record serde_json would reject never alerts.
+        json::scan(record, &self.spec.fields, &mut s.alert_hits)?;
+        Ok(Some(alert))
+    }
+
+    /// The rule and exceptions on a record scanned into `s.hits` (JSON or msgpack), through its detected shape.
+    pub(crate) fn verdict_on(&self, record: &[u8], s: &Scratch) -> Option<bool> {
         let raw = HitsRaw {
             record,
             hits: &s.hits,
@@ -308,13 +319,7 @@ impl Filter {
             detected: source::detect(&raw, &self.profiles),
             bufs: &s.args,
         };
-        let Some(alert) = self.verdict(&doc) else {
-            return Ok(None);
-        };
-        // A match (rare): read the record again strictly, finding where the alert fields go and the record's
-        // time. A record serde_json would reject never alerts.
-        json::scan(record, &self.spec.fields, &mut s.alert_hits)?;
-        Ok(Some(alert))
+        self.verdict(&doc)
     }
 
     /// True when a JSON record is an alert (rule matches, no exception does). Ignores the cap and counters.
