@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::lib_dir;
+
 const CFLAGS: &[&str] = &[
     "-std=c99",
     "-Wall",
@@ -25,20 +28,6 @@ const NOMATCH: &str = r#"{"@timestamp":"2024-05-01T12:00:00Z","event":{"category
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory holding the `libsvcshell.so` built together with this test binary. `cargo test` compiles the
-/// library (crate types cdylib + rlib) into `<target>/<profile>/deps/`, next to this binary, but copies it up to
-/// `<target>/<profile>/` only on `cargo build`; so `deps/` is the fresh one.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let deps = exe.parent().expect("target/<profile>/deps");
-    let candidates = [deps, deps.parent().expect("target/<profile>")];
-    candidates
-        .iter()
-        .find(|d| d.join("libsvcshell.so").exists())
-        .unwrap_or_else(|| panic!("libsvcshell.so not found in {candidates:?}"))
-        .to_path_buf()
 }
 
 fn out_dir() -> PathBuf {

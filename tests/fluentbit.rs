@@ -19,23 +19,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use svcshell::record::msgpack::{self, Ty};
+use svcshell::record::msgpack;
 use svcshell::{Action, Config, Filter};
+
+mod common;
+use common::{decode_msgpack, lib_dir};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory of the `libsvcshell.so` built with this test binary (see tests/c_api.rs).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let deps = exe.parent().expect("target/<profile>/deps");
-    let candidates = [deps, deps.parent().expect("target/<profile>")];
-    candidates
-        .iter()
-        .find(|d| d.join("libsvcshell.so").exists())
-        .unwrap_or_else(|| panic!("libsvcshell.so not found in {candidates:?}"))
-        .to_path_buf()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -350,38 +341,6 @@ fn cases() -> Vec<Case> {
     out
 }
 
-/// Decodes one msgpack value to JSON (test-side).
-fn decode(b: &[u8], i: &mut usize) -> Value {
-    let h = msgpack::head(b, *i).unwrap();
-    *i += h.len;
-    match h.ty {
-        Ty::Nil => Value::Null,
-        Ty::Bool => Value::Bool(h.n == 1),
-        Ty::Uint => Value::from(h.n),
-        Ty::Int => Value::from(h.n as i64),
-        Ty::Float => Value::from(f64::from_bits(h.n)),
-        Ty::Str => {
-            let s = String::from_utf8(b[*i..*i + h.n as usize].to_vec()).unwrap();
-            *i += h.n as usize;
-            Value::String(s)
-        }
-        Ty::Array => Value::Array((0..h.n).map(|_| decode(b, i)).collect()),
-        Ty::Map => {
-            let mut m = serde_json::Map::new();
-            for _ in 0..h.n {
-                let k = decode(b, i);
-                let v = decode(b, i);
-                m.insert(k.as_str().unwrap().to_string(), v);
-            }
-            Value::Object(m)
-        }
-        Ty::Bin | Ty::Ext(_) => {
-            *i += h.n as usize;
-            Value::Null
-        }
-    }
-}
-
 /// The alert the JSON path writes for event `i` (the reference for the plugin's msgpack alerts).
 fn json_alert(line: &str) -> Value {
     let f = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
@@ -478,7 +437,7 @@ fn emulated_host_runs_recorded_events_through_the_plugin() {
                 continue;
             }
             let mut i = r.body;
-            let body = decode(&out, &mut i);
+            let body = decode_msgpack(&out, &mut i);
             if body["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd" {
                 bodies.push(body);
             }

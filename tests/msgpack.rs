@@ -5,8 +5,11 @@
 
 use serde_json::Value;
 use svcshell::filter::ChunkResult;
-use svcshell::record::msgpack::{self, Ty};
+use svcshell::record::msgpack;
 use svcshell::{Action, Filter};
+
+mod common;
+use common::decode_msgpack;
 
 fn data() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(
@@ -70,45 +73,16 @@ fn group_marker(start: bool) -> Vec<u8> {
     r
 }
 
-/// Decodes one msgpack value to JSON (test-side, independent of the library's walker beyond `head`).
-fn decode(b: &[u8], i: &mut usize) -> Value {
-    let h = msgpack::head(b, *i).unwrap();
-    *i += h.len;
-    match h.ty {
-        Ty::Nil => Value::Null,
-        Ty::Bool => Value::Bool(h.n == 1),
-        Ty::Uint => Value::from(h.n),
-        Ty::Int => Value::from(h.n as i64),
-        Ty::Float => Value::from(f64::from_bits(h.n)),
-        Ty::Str => {
-            let s = String::from_utf8(b[*i..*i + h.n as usize].to_vec()).unwrap();
-            *i += h.n as usize;
-            Value::String(s)
-        }
-        Ty::Array => Value::Array((0..h.n).map(|_| decode(b, i)).collect()),
-        Ty::Map => {
-            let mut m = serde_json::Map::new();
-            for _ in 0..h.n {
-                let k = decode(b, i);
-                let v = decode(b, i);
-                m.insert(k.as_str().unwrap().to_string(), v);
-            }
-            Value::Object(m)
-        }
-        Ty::Bin | Ty::Ext(_) => {
-            *i += h.n as usize;
-            Value::Null
-        }
-    }
-}
-
 /// The records of a chunk as (record bytes, body as JSON).
 fn split(chunk: &[u8]) -> Vec<(Vec<u8>, Value)> {
     msgpack::records(chunk)
         .map(|(_, r)| {
             let r = r.unwrap();
             let mut i = r.body;
-            (chunk[r.start..r.end].to_vec(), decode(chunk, &mut i))
+            (
+                chunk[r.start..r.end].to_vec(),
+                decode_msgpack(chunk, &mut i),
+            )
         })
         .collect()
 }

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use serde_json::Value;
+use svcshell::record::msgpack::{self, Ty};
+
 /// Prints a line on stderr that `cargo test` does not capture.
 pub fn loud(msg: &str) {
     use std::io::Write;
@@ -83,4 +86,50 @@ pub fn generate(
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(lines.len(), labels.len());
     Some((lines, labels))
+}
+
+/// The directory holding the `libsvcshell.so` built together with this test binary. `cargo test` compiles the
+/// library (crate types cdylib + rlib) into `<target>/<profile>/deps/`, next to this binary, but copies it up to
+/// `<target>/<profile>/` only on `cargo build`; so `deps/` is the fresh one.
+pub fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("target/<profile>/deps");
+    let candidates = [deps, deps.parent().expect("target/<profile>")];
+    candidates
+        .iter()
+        .find(|d| d.join("libsvcshell.so").exists())
+        .unwrap_or_else(|| panic!("libsvcshell.so not found in {candidates:?}"))
+        .to_path_buf()
+}
+
+/// Decodes one msgpack value to JSON (test-side, independent of the library's walker beyond `head`).
+pub fn decode_msgpack(b: &[u8], i: &mut usize) -> Value {
+    let h = msgpack::head(b, *i).unwrap();
+    *i += h.len;
+    match h.ty {
+        Ty::Nil => Value::Null,
+        Ty::Bool => Value::Bool(h.n == 1),
+        Ty::Uint => Value::from(h.n),
+        Ty::Int => Value::from(h.n as i64),
+        Ty::Float => Value::from(f64::from_bits(h.n)),
+        Ty::Str => {
+            let s = String::from_utf8(b[*i..*i + h.n as usize].to_vec()).unwrap();
+            *i += h.n as usize;
+            Value::String(s)
+        }
+        Ty::Array => Value::Array((0..h.n).map(|_| decode_msgpack(b, i)).collect()),
+        Ty::Map => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..h.n {
+                let k = decode_msgpack(b, i);
+                let v = decode_msgpack(b, i);
+                m.insert(k.as_str().unwrap().to_string(), v);
+            }
+            Value::Object(m)
+        }
+        Ty::Bin | Ty::Ext(_) => {
+            *i += h.n as usize;
+            Value::Null
+        }
+    }
 }
