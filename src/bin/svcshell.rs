@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use svcshell::filter::ChunkResult;
+use svcshell::record::msgpack;
 use svcshell::{Action, Filter};
 
 #[derive(Parser)]
@@ -50,6 +52,10 @@ enum Cmd {
         /// Passes of the (slow) baseline.
         #[arg(long, default_value_t = 3)]
         baseline_passes: usize,
+        /// Measure the Fluent Bit path instead: the records as Fluent Bit msgpack chunks (v2 records with an
+        /// EventTime, about 32 KB per chunk as `tail` appends them), each run through `process_chunk`.
+        #[arg(long)]
+        chunks: bool,
         file: String,
     },
     /// For each NDJSON record, print one JSON object: the detected shape, the rule's six fields as the shape
@@ -249,6 +255,71 @@ fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> 
     Ok(())
 }
 
+/// The Fluent Bit path: NDJSON records transcoded to msgpack chunks (lines that are not JSON objects become
+/// `{"log": line}`, as `tail` wraps them), timed through `process_chunk`; the matches must equal the JSON path's.
+fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
+    let data = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    let mut chunks: Vec<Vec<u8>> = vec![Vec::new()];
+    let (mut records, mut json_matches) = (0usize, 0usize);
+    let mut body = Vec::new();
+    for l in data.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        body.clear();
+        if !l.starts_with(b"{") || msgpack::from_json(l, &mut body).is_err() {
+            body.clear();
+            msgpack::map_header(1, &mut body);
+            msgpack::encode_str(b"log", &mut body);
+            msgpack::encode_str(l, &mut body);
+        } else {
+            json_matches += matches!(filter.matches(l), Ok(true)) as usize;
+        }
+        let c = chunks.last_mut().expect("one chunk at least");
+        let t = records as u32;
+        c.extend_from_slice(&[0x92, 0x92, 0xd7, 0x00]);
+        c.extend_from_slice(&t.to_be_bytes());
+        c.extend_from_slice(&[0, 0, 0, 0, 0x80]);
+        c.extend_from_slice(&body);
+        records += 1;
+        if c.len() >= 32 * 1024 {
+            chunks.push(Vec::new());
+        }
+    }
+    let bytes: usize = chunks.iter().map(|c| c.len()).sum();
+    let before = filter.stats();
+    let mut modified = 0usize;
+    for c in &chunks {
+        modified += matches!(filter.process_chunk(c), ChunkResult::Modified(_)) as usize;
+    }
+    let after = filter.stats();
+    let matched = (after.alerts + after.suppressed + after.excepted)
+        - (before.alerts + before.suppressed + before.excepted);
+    let mut times = Vec::new();
+    for _ in 0..passes.max(1) {
+        let t = Instant::now();
+        for c in &chunks {
+            std::hint::black_box(filter.process_chunk(std::hint::black_box(c)));
+        }
+        times.push(t.elapsed());
+    }
+    let secs = median(times).as_secs_f64();
+    println!(
+        "svcshell bench --chunks: {path}: {:.1} MB of msgpack, {records} records in {} chunks ({modified} modified), median of {} passes",
+        bytes as f64 / 1e6,
+        chunks.len(),
+        passes.max(1)
+    );
+    println!(
+        "  process_chunk       {:>8.1} MB/s  {:>10.0} records/s  {:>6.0} ns/record",
+        bytes as f64 / 1e6 / secs,
+        records as f64 / secs,
+        secs * 1e9 / records as f64
+    );
+    println!("  verdicts: msgpack {matched} matches, JSON {json_matches}");
+    if matched as usize != json_matches {
+        return Err(io::Error::other("msgpack and JSON verdicts differ"));
+    }
+    Ok(())
+}
+
 fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
     let (reader, _) = open(file.unwrap_or("-"))?;
     let mut reader = BufReader::with_capacity(1 << 20, reader);
@@ -419,10 +490,17 @@ fn main() -> ExitCode {
             settings,
             passes,
             baseline_passes,
+            chunks,
             file,
         } => (
             settings,
-            Box::new(move |f| bench(f, file, *passes, *baseline_passes)),
+            Box::new(move |f| {
+                if *chunks {
+                    bench_chunks(f, file, *passes)
+                } else {
+                    bench(f, file, *passes, *baseline_passes)
+                }
+            }),
         ),
         Cmd::Explain { settings, file } => {
             (settings, Box::new(move |f| explain(f, file.as_deref())))

@@ -499,6 +499,84 @@ pub fn encode_str(s: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(s);
 }
 
+/// Transcodes one JSON text to msgpack as Fluent Bit's JSON parser writes it: key order kept, non-negative integers
+/// in their smallest encoding, negative ones as int 64, other numbers as float 64. For benchmarks and tests that need realistic chunks.
+pub fn from_json(text: &[u8], out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    use serde::Deserializer;
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.deserialize_any(Transcode(out))?;
+    de.end()
+}
+
+struct Transcode<'a>(&'a mut Vec<u8>);
+
+impl<'de> serde::de::Visitor<'de> for Transcode<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.push(0xc0);
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.0.push(if v { 0xc3 } else { 0xc2 });
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        encode_uint(v, self.0);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        if v >= 0 {
+            encode_uint(v as u64, self.0);
+        } else {
+            self.0.push(0xd3);
+            self.0.extend_from_slice(&v.to_be_bytes());
+        }
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.push(0xcb);
+        self.0.extend_from_slice(&v.to_bits().to_be_bytes());
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        encode_str(v.as_bytes(), self.0);
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut items = Vec::new();
+        let mut n = 0;
+        while seq.next_element_seed(Transcode(&mut items))?.is_some() {
+            n += 1;
+        }
+        encode_len(n, 0x90, 0xdc, self.0);
+        self.0.extend_from_slice(&items);
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut items = Vec::new();
+        let mut n = 0;
+        while map.next_key_seed(Transcode(&mut items))?.is_some() {
+            map.next_value_seed(Transcode(&mut items))?;
+            n += 1;
+        }
+        map_header(n, self.0);
+        self.0.extend_from_slice(&items);
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +604,22 @@ mod tests {
         assert!(skip(&[0xdd, 0xff, 0xff, 0xff, 0xff], 0).is_err());
         assert!(skip(&[0xdb, 0, 0, 0, 9, b'a'], 0).is_err());
         assert_eq!(skip(&[0x91, 0x91, 0x91, 0xc0], 0), Ok(4));
+    }
+
+    #[test]
+    fn from_json_keeps_key_order_and_agrees_with_encode() {
+        let text = br#"{"z":[1,-2,3.5,"s",null,true],"a":{"k":"v"},"n":300}"#;
+        let mut ours = Vec::new();
+        from_json(text, &mut ours).unwrap();
+        let mut hits = Hits::default();
+        let f = FieldSet::new(&["z", "a.k", "n"]).unwrap();
+        scan(&ours, &f, &mut hits).unwrap();
+        assert_eq!(ours[..3], [0x83, 0xa1, b'z'], "first key first");
+        let v: serde_json::Value = serde_json::from_slice(text).unwrap();
+        assert_eq!(skip(&ours, 0), Ok(ours.len()));
+        let mut theirs = Vec::new();
+        encode(&v, &mut theirs);
+        assert_eq!(ours.len(), theirs.len(), "same encodings, other order");
+        assert!(from_json(b"{\"a\":1} x", &mut Vec::new()).is_err());
     }
 }
