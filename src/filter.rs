@@ -2,8 +2,9 @@
 //! cap and the counters. Every face (Rust API, C ABI, Fluent Bit plugin, CLI) calls [`Filter::process`] or
 //! its msgpack twin; none re-implements matching, configuration or alert writing.
 //!
-//! Per record: the literal prefilter (`services.exe`: every derived `process.parent.name` is a contiguous
-//! slice of one raw string value, so it stays valid for every shape), one `scan_fast` pass collecting the
+//! Per record: the literal prefilter (`services.exe` and one of the four shells: every derived
+//! `process.parent.name` and `process.name` is a contiguous slice of one raw string value, so it stays valid
+//! for every shape), one `scan_fast` pass collecting the
 //! rule's fields and the raw fields of the enabled [`crate::source`] profiles, shape detection, the rule on a
 //! [`SourceDoc`], and a strict re-scan only on a match.
 //!
@@ -161,15 +162,13 @@ impl Filter {
             key: "exception".into(),
             message: m,
         })?;
-        // Derived fields that are not one contiguous slice of a raw value cannot anchor the prefilter.
-        let transformed: Vec<usize> = ["process.args"]
+        // Only fields every shape derives as one contiguous slice of a raw value can anchor the prefilter.
+        let sliced: Vec<usize> = source::SLICED_FIELDS
             .iter()
             .filter_map(|f| fields.get(f))
             .collect();
         let prefilter = match config.validate {
-            Validate::Matches => rule
-                .required_literal(&transformed)
-                .and_then(|(_, lit)| Prefilter::new(lit)),
+            Validate::Matches => Prefilter::new(&rule.required_literals(&sliced)),
             Validate::All => None,
         };
         Ok(Filter {

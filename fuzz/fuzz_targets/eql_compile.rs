@@ -28,7 +28,7 @@ const RECORD: &[u8] = include_bytes!("../seeds/common/match.json");
 
 fn exercise(p: &Program) {
     let _ = p.source();
-    let _ = p.required_literal(&[]);
+    let _ = p.required_literals(&[0, 1, 2, 3]);
     let _ = p.clause_fields();
     for d in DOCS {
         let r = p.eval(d);

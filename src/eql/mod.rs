@@ -175,24 +175,29 @@ impl Program {
         }
     }
 
-    /// A literal every match must contain in the value of one field: among the top-level `and` clauses that
-    /// are a single-value `==` or `:` without wildcards, the one with the longest value (fields listed in
-    /// `exclude` are not considered). `(field, value)`; the value compares ASCII case-insensitively.
-    pub fn required_literal(&self, exclude: &[usize]) -> Option<(usize, &[u8])> {
+    /// Literals every match must contain: for each top-level `and` clause that is an exact `==`/`in`/`:` test
+    /// (no wildcards) on one of `fields`, the clause's values (one of which the field's value must equal),
+    /// compared ASCII case-insensitively. The most selective set (longest shortest value) comes first.
+    pub fn required_literals(&self, fields: &[usize]) -> Vec<Vec<&[u8]>> {
         let clauses: Vec<&Node> = match &self.root {
             Node::And(v) => v.iter().collect(),
             n => vec![n],
         };
-        clauses
+        let mut sets: Vec<Vec<&[u8]>> = clauses
             .into_iter()
             .filter_map(|n| match n {
                 Node::Test {
                     field,
                     matcher: Matcher::Exact(v) | Matcher::ExactFold(v),
-                } if v.len() == 1 && !exclude.contains(field) => Some((*field, &*v[0])),
+                } if fields.contains(field) && !v.is_empty() => {
+                    Some(v.iter().map(|v| &**v).collect())
+                }
                 _ => None,
             })
-            .max_by_key(|(_, v)| v.len())
+            .collect();
+        let shortest = |s: &Vec<&[u8]>| s.iter().map(|v| v.len()).min().unwrap_or(0);
+        sets.sort_by_key(|s| std::cmp::Reverse(shortest(s)));
+        sets
     }
 
     /// The fields every top-level clause reads, as a list of field indexes per clause (for `explain`).

@@ -1,10 +1,12 @@
-//! A literal prefilter: a record that does not contain a literal every match must contain (ASCII
-//! case-insensitively) can skip the field scan. The literal comes from the compiled rule (the most selective
-//! required `:`/`==` test, `services.exe` for the embedded rule); a record holding any `\u` escape is always
-//! scanned, since an escape can spell a letter of the literal.
+//! A literal prefilter: a record that does not contain the literals every match must contain (ASCII
+//! case-insensitively) can skip the field scan. The literals come from the compiled rule
+//! ([`crate::eql::Program::required_literals`]): one set per required exact test, of which the record must
+//! contain at least one member — for the embedded rule `services.exe`, then one of `cmd.exe`,
+//! `powershell.exe`, `pwsh.exe`, `powershell_ise.exe`. A JSON record whose `\u` escapes spell a letter of a
+//! set's literals always passes that set, since an escape can hide the letter.
 //!
 //! The search is the "packed pair" technique (as in the memchr crate's memmem): two rare bytes of the needle
-//! are compared at their offsets for 16 positions at once, and only candidate positions are verified.
+//! are compared at their offsets for 16 or 32 positions at once, and only candidate positions are verified.
 
 use memchr::memmem;
 
@@ -19,22 +21,95 @@ fn rarity(c: u8) -> usize {
     }
 }
 
-/// A compiled literal prefilter.
+/// A compiled literal prefilter: every set must have a member in the record.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
+    sets: Vec<Vec<Needle>>,
+    /// Finds `\u`, built once.
+    escape: memmem::Finder<'static>,
+}
+
+impl Prefilter {
+    /// A prefilter requiring, for each set, one of its literals. Sets with a literal under 2 bytes are left
+    /// out (too short to search for cheaply); `None` when no set is left.
+    pub fn new(sets: &[Vec<&[u8]>]) -> Option<Prefilter> {
+        let sets: Vec<Vec<Needle>> = sets
+            .iter()
+            .filter_map(|s| s.iter().map(|n| Needle::new(n)).collect::<Option<Vec<_>>>())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if sets.is_empty() {
+            return None;
+        }
+        Some(Prefilter {
+            sets,
+            escape: memmem::Finder::new(b"\\u").into_owned(),
+        })
+    }
+
+    /// The literal sets, lowercase, in the order they are tried.
+    pub fn literals(&self) -> Vec<Vec<&[u8]>> {
+        self.sets
+            .iter()
+            .map(|s| s.iter().map(|n| &*n.needle).collect())
+            .collect()
+    }
+
+    /// True when the raw bytes hold a member of every set (exact for msgpack, whose strings are raw text).
+    #[inline]
+    pub fn contains(&self, rec: &[u8]) -> bool {
+        self.sets.iter().all(|s| s.iter().any(|n| n.contains(rec)))
+    }
+
+    /// True when the JSON record `rec` may hold a match: for every set, it contains a member (ASCII
+    /// case-insensitively) or a `\u` escape that spells a character of one (another escape, such as `\u00ae`,
+    /// cannot complete it: folding is ASCII-only).
+    #[inline]
+    pub fn may_match(&self, rec: &[u8]) -> bool {
+        let mut escaped: Option<u128> = None;
+        self.sets.iter().all(|s| {
+            s.iter().any(|n| n.contains(rec)) || {
+                let e = *escaped.get_or_insert_with(|| self.escaped_chars(rec));
+                s.iter().any(|n| n.chars & e != 0)
+            }
+        })
+    }
+
+    /// The ASCII characters (lowercased) that `\u` escapes in `rec` spell, as a bit set.
+    fn escaped_chars(&self, rec: &[u8]) -> u128 {
+        let mut set = 0u128;
+        for k in self.escape.find_iter(rec) {
+            let Some(hex) = rec.get(k + 2..k + 6) else {
+                continue;
+            };
+            let cp = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u32::from_str_radix(h, 16).ok());
+            if let Some(cp @ 0..=0x7f) = cp {
+                set |= 1u128 << (cp as u8).to_ascii_lowercase();
+            }
+        }
+        set
+    }
+}
+
+/// One literal, with its search anchors.
+#[derive(Debug, Clone)]
+struct Needle {
+    /// Lowercase.
     needle: Box<[u8]>,
+    /// Its characters (lowercase ASCII) as a bit set; non-ASCII bytes are left out (an escape spelling
+    /// non-ASCII text cannot fold into an ASCII literal, and a literal's own non-ASCII bytes are searched).
+    chars: u128,
     /// Offsets of the two anchor bytes in the needle (i1 < i2).
     i1: usize,
     i2: usize,
-    /// Finds `\u`, built once.
-    escape: memmem::Finder<'static>,
     /// The CPU has AVX2 (checked once): 32 positions per step instead of 16.
     avx2: bool,
 }
 
-impl Prefilter {
-    /// A prefilter for `needle` (compared ASCII case-insensitively); `None` for needles under 2 bytes.
-    pub fn new(needle: &[u8]) -> Option<Prefilter> {
+impl Needle {
+    fn new(needle: &[u8]) -> Option<Needle> {
         if needle.len() < 2 {
             return None;
         }
@@ -44,43 +119,21 @@ impl Prefilter {
         if i1 > i2 {
             std::mem::swap(&mut i1, &mut i2);
         }
-        Some(Prefilter {
-            needle: needle.to_ascii_lowercase().into_boxed_slice(),
+        let needle = needle.to_ascii_lowercase().into_boxed_slice();
+        let chars = needle
+            .iter()
+            .filter(|c| c.is_ascii())
+            .fold(0u128, |m, &c| m | 1u128 << c);
+        Some(Needle {
+            needle,
+            chars,
             i1,
             i2,
-            escape: memmem::Finder::new(b"\\u").into_owned(),
             #[cfg(target_arch = "x86_64")]
             avx2: std::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
             avx2: false,
         })
-    }
-
-    pub fn needle(&self) -> &[u8] {
-        &self.needle
-    }
-
-    /// True when `rec` may hold a match: it contains the needle (ASCII case-insensitively), or a `\u` escape
-    /// that spells one of the needle's characters (another escape, such as `\u00ae`, cannot complete it:
-    /// folding is ASCII-only).
-    #[inline]
-    pub fn may_match(&self, rec: &[u8]) -> bool {
-        self.contains(rec)
-            || self
-                .escape
-                .find_iter(rec)
-                .any(|k| self.spells_needle_char(rec, k + 2))
-    }
-
-    /// The four hex digits at `at` name an ASCII character of the needle (either case).
-    fn spells_needle_char(&self, rec: &[u8], at: usize) -> bool {
-        let Some(hex) = rec.get(at..at + 4) else {
-            return false;
-        };
-        let Ok(cp) = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16) else {
-            return false;
-        };
-        cp < 0x80 && self.needle.contains(&(cp as u8).to_ascii_lowercase())
     }
 
     #[inline]
@@ -180,6 +233,20 @@ mod tests {
     use super::Prefilter;
     use proptest::prelude::*;
 
+    fn one(needle: &[u8]) -> Prefilter {
+        Prefilter::new(&[vec![needle]]).unwrap()
+    }
+
+    fn rule() -> Prefilter {
+        let shells: Vec<&[u8]> = vec![
+            b"cmd.exe",
+            b"powershell.exe",
+            b"pwsh.exe",
+            b"powershell_ise.exe",
+        ];
+        Prefilter::new(&[vec![b"services.exe"], shells]).unwrap()
+    }
+
     fn naive(hay: &[u8], needle: &[u8]) -> bool {
         hay.windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
@@ -187,7 +254,7 @@ mod tests {
 
     #[test]
     fn finds_case_variants_anywhere() {
-        let p = Prefilter::new(b"services.exe").unwrap();
+        let p = one(b"services.exe");
         assert!(p.contains(b"services.exe"));
         assert!(p.contains(b"C:\\\\Windows\\\\System32\\\\SERVICES.EXE\""));
         let mut long = vec![b'a'; 100];
@@ -218,17 +285,61 @@ mod tests {
         assert!(!p.may_match(b"{\"a\":\"svchost.exe\"}"));
     }
 
+    #[test]
+    fn every_set_needs_a_member() {
+        let p = rule();
+        assert_eq!(p.literals().len(), 2);
+        assert!(p.contains(b"SERVICES.EXE spawned CMD.exe"));
+        assert!(p.contains(b"services.exe pwsh.exe"));
+        assert!(p.contains(b"powershell_ise.exe <- services.exe"));
+        assert!(!p.contains(b"services.exe svchost.exe"), "no shell");
+        assert!(!p.contains(b"cmd.exe powershell.exe"), "no services.exe");
+        assert!(!p.contains(b"services.exe cmd.ex powershell.ex pwsh.ex"));
+        // An escape spelling a letter of one shell passes the shell set, but not a set it spells nothing of.
+        assert!(p.may_match(b"{\"p\":\"services.exe\",\"n\":\"\\u0063md.exe\"}"));
+        assert!(
+            p.may_match(b"{\"p\":\"services.exe\",\"n\":\"\\u0057\"}"),
+            "W of pwsh"
+        );
+        assert!(
+            !p.may_match(b"{\"p\":\"services.exe\",\"n\":\"\\u007a\"}"),
+            "z is in no shell"
+        );
+        assert!(
+            p.may_match(b"{\"p\":\"\\u0073vchost.exe\",\"n\":\"cmd.exe\"}"),
+            "an escaped s could be part of services.exe: kept (conservative)"
+        );
+        assert!(
+            !p.may_match(b"{\"p\":\"\\u007avchost.exe\",\"n\":\"cmd.exe\"}"),
+            "no services.exe, and z is not in it"
+        );
+        assert!(p.may_match(b"{\"p\":\"\\u0073ervices.exe\",\"n\":\"cmd.exe\"}"));
+        // Sets with a literal too short to search are left out; no set left, no prefilter.
+        assert!(Prefilter::new(&[vec![b"x"]]).is_none());
+        assert_eq!(
+            Prefilter::new(&[vec![b"x", b"cmd.exe"], vec![b"ab"]])
+                .unwrap()
+                .literals(),
+            vec![vec![&b"ab"[..]]]
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         #[test]
         fn agrees_with_naive(prefix in proptest::collection::vec(any::<u8>(), 0..70),
-                             mid in prop::sample::select(vec!["services.exe", "SERVICES.EXE", "services.exf", "servicesxexe", "", "sErViCeS.eXe"]),
+                             mid in prop::sample::select(vec!["services.exe", "SERVICES.EXE", "services.exf", "servicesxexe", "", "sErViCeS.eXe", "services.exe CMD.EXE", "services.exe\0pwsh.exe", "PowerShell_ISE.exe services.exe", "services.exe powershell.ex"]),
                              suffix in proptest::collection::vec(any::<u8>(), 0..70)) {
-            let p = Prefilter::new(b"services.exe").unwrap();
+            let p = one(b"services.exe");
             let mut hay = prefix.clone();
             hay.extend_from_slice(mid.as_bytes());
             hay.extend_from_slice(&suffix);
             prop_assert_eq!(p.contains(&hay), naive(&hay, b"services.exe"));
+            let r = rule();
+            let shell = ["cmd.exe", "powershell.exe", "pwsh.exe", "powershell_ise.exe"]
+                .iter()
+                .any(|n| naive(&hay, n.as_bytes()));
+            prop_assert_eq!(r.contains(&hay), naive(&hay, b"services.exe") && shell);
         }
     }
 }

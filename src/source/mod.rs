@@ -90,6 +90,13 @@ pub const ECS_FIELDS: [&str; 6] = [
     "process.parent.name",
     "process.args",
 ];
+
+/// The rule's fields every shape derives as one contiguous slice of one raw string value (the record's own
+/// value, or the basename of an image path), so a literal such a field must equal also appears in the raw
+/// record: the literal prefilter may only be anchored on these. `event.*` and `host.os.type` are derived
+/// from other values (or defaulted) by raw shapes, and `process.args` is split from a command line.
+pub const SLICED_FIELDS: [&str; 2] = ["process.name", "process.parent.name"];
+
 const CATEGORY: usize = 0;
 const TYPE: usize = 1;
 const OS: usize = 2;

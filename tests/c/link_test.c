@@ -40,7 +40,7 @@ static const char NOMATCH[] =
     "\"kind\":\"event\"},\"host\":{\"os\":{\"type\":\"windows\"}},\"process\":{\"name\":\"cmd.exe\","
     "\"args\":[\"cmd.exe\",\"/c\",\"whoami\"],\"parent\":{\"name\":\"svchost.exe\"}}}";
 static const char *const MALFORMED[] = {"{\"a\":", "not json", "[1,2,3]", "   ",
-                                        "{\"process\":{\"parent\":{\"name\":\"services.exe\"}}"};
+                                        "{\"process\":{\"name\":\"cmd.exe\",\"parent\":{\"name\":\"services.exe\"}}"};
 
 static const uint8_t *u8(const char *s) { return (const uint8_t *)s; }
 
