@@ -256,7 +256,8 @@ fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> 
 }
 
 /// The Fluent Bit path: NDJSON records transcoded to msgpack chunks (lines that are not JSON objects become
-/// `{"log": line}`, as `tail` wraps them), timed through `process_chunk`; the matches must equal the JSON path's.
+/// `{"log": line}`, as `tail` wraps them), timed through `process_chunk` chunk by chunk; the matches must equal
+/// the JSON path's.
 fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
     let data = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
     let mut chunks: Vec<Vec<u8>> = vec![Vec::new()];
@@ -292,13 +293,20 @@ fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
     let after = filter.stats();
     let matched = (after.alerts + after.suppressed + after.excepted)
         - (before.alerts + before.suppressed + before.excepted);
+    // Fluent Bit hands the filter a chunk it has just written: each chunk is copied into one reused buffer
+    // (bringing it into cache) and only `process_chunk` on it is timed.
+    let mut hot = Vec::with_capacity(64 * 1024);
     let mut times = Vec::new();
     for _ in 0..passes.max(1) {
-        let t = Instant::now();
+        let mut total = Duration::ZERO;
         for c in &chunks {
-            std::hint::black_box(filter.process_chunk(std::hint::black_box(c)));
+            hot.clear();
+            hot.extend_from_slice(c);
+            let t = Instant::now();
+            std::hint::black_box(filter.process_chunk(std::hint::black_box(&hot)));
+            total += t.elapsed();
         }
-        times.push(t.elapsed());
+        times.push(total);
     }
     let secs = median(times).as_secs_f64();
     println!(
