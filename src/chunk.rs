@@ -25,20 +25,9 @@ enum Fate {
 }
 
 impl Filter {
-    /// Reads one msgpack body map far enough to decide it (see `decide` for JSON). `record` is the whole
-    /// record, for the prefilter; on a match `s.alert_hits` holds the body's alert-field scan.
-    fn decide_msgpack(
-        &self,
-        record: &[u8],
-        body: &[u8],
-        s: &mut Scratch,
-    ) -> Result<Option<bool>, RecordError> {
-        if let Some(p) = &self.prefilter {
-            // msgpack strings hold raw text (no escapes): the literal search alone is exact.
-            if !p.contains(record) {
-                return Ok(None);
-            }
-        }
+    /// Reads one msgpack body map far enough to decide it (see `decide` for JSON), once the prefilter has let
+    /// the record through; on a match `s.alert_hits` holds the body's alert-field scan.
+    fn decide_msgpack(&self, body: &[u8], s: &mut Scratch) -> Result<Option<bool>, RecordError> {
         msgpack::scan(body, &self.set, &mut s.hits)?;
         let Some(alert) = self.verdict_on(body, s) else {
             return Ok(None);
@@ -61,6 +50,24 @@ impl Filter {
         let mut copied = 0usize;
         // Counted once per chunk: one pair of atomic adds instead of one per record.
         let (mut records, mut bytes) = (0u64, 0u64);
+        // The next place the prefilter's first literal occurs, at or after the current record: one search
+        // over the chunk serves every record up to it (msgpack strings hold raw text, no escapes, so the
+        // literal search alone is exact).
+        let mut hit: Option<usize> = None;
+        let mut may_match = |start: usize, end: usize| match &self.prefilter {
+            None => true,
+            Some(p) => {
+                let h = match hit {
+                    Some(h) if h >= start => h,
+                    _ => {
+                        let h = p.find_first(chunk, start).unwrap_or(usize::MAX);
+                        hit = Some(h);
+                        h
+                    }
+                };
+                h < end && p.contains_rest(&chunk[start..end])
+            }
+        };
         with_scratch(|s| {
             for (at, r) in msgpack::records(chunk) {
                 let (end, fate) = match r {
@@ -76,7 +83,12 @@ impl Filter {
                         records += 1;
                         bytes += (rec.end - rec.start) as u64;
                         let body = &chunk[rec.body..rec.end];
-                        let fate = match self.decide_msgpack(&chunk[rec.start..rec.end], body, s) {
+                        let decided = if may_match(rec.start, rec.end) {
+                            self.decide_msgpack(body, s)
+                        } else {
+                            Ok(None)
+                        };
+                        let fate = match decided {
                             Err(e) => self.fate(self.count_error(e).action),
                             Ok(None) => self.fate(self.pass().action),
                             Ok(Some(alert)) => {

@@ -61,6 +61,25 @@ impl Prefilter {
         self.sets.iter().all(|s| s.iter().any(|n| n.contains(rec)))
     }
 
+    /// Where a literal of the first (most selective) set first occurs in `hay` at or after `from`: for a
+    /// chunk of msgpack records, one search serves every record up to the hit.
+    pub fn find_first(&self, hay: &[u8], from: usize) -> Option<usize> {
+        let hay = hay.get(from..)?;
+        self.sets[0]
+            .iter()
+            .filter_map(|n| n.find(hay))
+            .min()
+            .map(|k| from + k)
+    }
+
+    /// True when `rec` holds a member of every set after the first (see [`Prefilter::contains`]).
+    #[inline]
+    pub fn contains_rest(&self, rec: &[u8]) -> bool {
+        self.sets[1..]
+            .iter()
+            .all(|s| s.iter().any(|n| n.contains(rec)))
+    }
+
     /// True when the JSON record `rec` may hold a match: for every set, it contains a member (ASCII
     /// case-insensitively) or a `\u` escape that spells a character of one (another escape, such as `\u00ae`,
     /// cannot complete it: folding is ASCII-only).
@@ -144,17 +163,22 @@ impl Needle {
 
     /// True when `rec` contains the needle, ASCII case-insensitively.
     #[inline]
-    pub fn contains(&self, rec: &[u8]) -> bool {
+    fn contains(&self, rec: &[u8]) -> bool {
+        self.find(rec).is_some()
+    }
+
+    /// Where the needle first occurs in `rec`, ASCII case-insensitively.
+    fn find(&self, rec: &[u8]) -> Option<usize> {
         let m = self.needle.len();
         if rec.len() < m {
-            return false;
+            return None;
         }
         let last = rec.len() - m; // last candidate start
         let mut at = 0usize;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: AVX2 support was detected at run time in `new`.
-            match unsafe { self.contains_avx2(rec, last) } {
+            match unsafe { self.find_avx2(rec, last) } {
                 Ok(found) => return found,
                 Err(next) => at = next,
             }
@@ -186,21 +210,21 @@ impl Needle {
                 while mask != 0 {
                     let k = mask.trailing_zeros() as usize;
                     if self.verify(rec, at + k) {
-                        return true;
+                        return Some(at + k);
                     }
                     mask &= mask - 1;
                 }
                 at += 16;
             }
         }
-        (at..=last).any(|k| self.verify(rec, k))
+        (at..=last).find(|&k| self.verify(rec, k))
     }
 
-    /// The AVX2 loop of [`Prefilter::contains`]: `Ok(found)`, or `Err(at)` where fewer than 32 candidate
+    /// The AVX2 loop of [`Needle::find`]: `Ok(found)`, or `Err(at)` where fewer than 32 candidate
     /// positions remain (the caller finishes from there).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn contains_avx2(&self, rec: &[u8], last: usize) -> Result<bool, usize> {
+    unsafe fn find_avx2(&self, rec: &[u8], last: usize) -> Result<Option<usize>, usize> {
         use std::arch::x86_64::*;
         let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
         let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
@@ -218,7 +242,7 @@ impl Needle {
             while mask != 0 {
                 let k = mask.trailing_zeros() as usize;
                 if self.verify(rec, at + k) {
-                    return Ok(true);
+                    return Ok(Some(at + k));
                 }
                 mask &= mask - 1;
             }
