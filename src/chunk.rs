@@ -7,6 +7,7 @@
 
 use super::{with_scratch, Action, Filter, Scratch};
 use crate::alert;
+use crate::config::Mode;
 use crate::record::{msgpack, RecordError};
 
 /// What to do with a chunk.
@@ -45,37 +46,58 @@ impl Filter {
     }
 
     /// Processes one Fluent Bit chunk (msgpack records back to back).
+    ///
+    /// In `tag` mode with `validate=matches` (the defaults), records are read only as far as the chunk's last
+    /// occurrence of the prefilter's first literal: no record after it can match, and in `tag` mode an
+    /// unmatched record is passed on unchanged, so the rest of the chunk is passed on unread, its records
+    /// counted by their record marks (see [`msgpack::count_marks`]).
     pub fn process_chunk(&self, chunk: &[u8]) -> ChunkResult {
         let mut out: Option<Vec<u8>> = None;
         let mut copied = 0usize;
         // Counted once per chunk: one pair of atomic adds instead of one per record.
         let (mut records, mut bytes) = (0u64, 0u64);
-        // The next place the prefilter's first literal occurs, at or after the current record: one search
-        // over the chunk serves every record up to it (msgpack strings hold raw text, no escapes, so the
-        // literal search alone is exact).
+        let unread_tail = self.config.mode == Mode::Tag;
+        // The next place the prefilter's first literal occurs at or after the current record (usize::MAX: none
+        // left): one search over the chunk serves every record up to it. msgpack strings hold raw text (no
+        // escapes), so the literal search alone is exact.
         let mut hit: Option<usize> = None;
-        let mut may_match = |start: usize, end: usize| match &self.prefilter {
-            None => true,
-            Some(p) => {
-                let h = match hit {
-                    Some(h) if h >= start => h,
-                    _ => {
-                        let h = p.find_first(chunk, start).unwrap_or(usize::MAX);
-                        hit = Some(h);
-                        h
-                    }
-                };
-                h < end && p.contains_rest(&chunk[start..end])
+        let mut next_hit = |from: usize| -> usize {
+            let Some(p) = &self.prefilter else {
+                return from;
+            };
+            match hit {
+                Some(h) if h >= from => h,
+                _ => {
+                    let h = p.find_first(chunk, from).unwrap_or(usize::MAX);
+                    hit = Some(h);
+                    h
+                }
             }
         };
         with_scratch(|s| {
-            for (at, r) in msgpack::records(chunk) {
+            let mut i = 0usize;
+            while i < chunk.len() {
+                let h = next_hit(i);
+                if h == usize::MAX && unread_tail {
+                    if let Some(n) = msgpack::count_marks(&chunk[i..]) {
+                        records += n;
+                        bytes += (chunk.len() - i) as u64;
+                        break;
+                    }
+                }
+                let at = i;
+                let r = msgpack::record_at(chunk, i);
+                i = match &r {
+                    Ok(rec) => rec.end,
+                    Err((_, Some(next))) => *next,
+                    Err((_, None)) => chunk.len(),
+                };
                 let (end, fate) = match r {
-                    Err((e, next)) => {
+                    Err((_, next)) => {
                         let end = next.unwrap_or(chunk.len());
                         records += 1;
                         bytes += (end - at) as u64;
-                        let _ = self.count_error(e);
+                        self.count_unreadable();
                         (end, Fate::Keep)
                     }
                     Ok(rec) if rec.time.is_group_marker() => (rec.end, Fate::Keep),
@@ -83,7 +105,12 @@ impl Filter {
                         records += 1;
                         bytes += (rec.end - rec.start) as u64;
                         let body = &chunk[rec.body..rec.end];
-                        let decided = if may_match(rec.start, rec.end) {
+                        let candidate = h < rec.end
+                            && self
+                                .prefilter
+                                .as_ref()
+                                .map_or(true, |p| p.contains_rest(&chunk[rec.start..rec.end]));
+                        let decided = if candidate {
                             self.decide_msgpack(body, s)
                         } else {
                             Ok(None)

@@ -396,6 +396,12 @@ impl Filter {
         self.counters.bytes.fetch_add(bytes, Relaxed);
     }
 
+    /// Counts a record whose extent is all that could be read: it stays in place whatever the mode, so it is
+    /// an error but never a drop.
+    pub(crate) fn count_unreadable(&self) {
+        self.counters.errors.fetch_add(1, Relaxed);
+    }
+
     pub(crate) fn count_error(&self, e: RecordError) -> Outcome {
         self.counters.errors.fetch_add(1, Relaxed);
         Outcome {

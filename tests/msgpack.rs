@@ -209,11 +209,12 @@ fn alerts_only_keeps_alerts_and_markers() {
 fn bad_records_stay_in_place_and_are_counted() {
     let f = nocap();
     let good = record_v2(Ts::Event(5, 0), &data()[1]);
-    // A record whose body is not a map, then a valid match, then a truncated tail.
+    // A record whose body is not a map, then a valid match, then a truncated tail that still holds the
+    // literals (so it must be read).
     let mut chunk = vec![0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 5, 0, 0, 0, 0, 0x80, 0x01];
     let bad_len = chunk.len();
     chunk.extend_from_slice(&good);
-    let tail = &good[..good.len() / 2];
+    let tail = &good[..good.len() - 2];
     chunk.extend_from_slice(tail);
     let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
         panic!("the match is tagged")
@@ -228,6 +229,73 @@ fn bad_records_stay_in_place_and_are_counted() {
     assert_eq!(f.stats().alerts, 1);
     // Garbage alone: untouched.
     assert_eq!(f.process_chunk(&[0xc1, 0xc1]), ChunkResult::NoTouch);
+}
+
+#[test]
+fn records_after_the_last_candidate_pass_unread_in_tag_mode() {
+    let matching = record_v2(Ts::Event(5, 0), &data()[1]);
+    let plain = record_v2(
+        Ts::Event(6, 0),
+        &serde_json::json!({"event": {"kind": "event"}, "n": 1}),
+    );
+    let marker = {
+        let mut m = vec![
+            0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80,
+        ];
+        m.push(0x80);
+        m
+    };
+    // A bad record without the literals after the last candidate: its first bytes look like a record.
+    let bad = &plain[..plain.len() - 1];
+    let mut chunk = matching.clone();
+    chunk.extend_from_slice(&plain);
+    chunk.extend_from_slice(&marker);
+    chunk.extend_from_slice(&plain);
+    chunk.extend_from_slice(bad);
+    // tag mode (default): the tail after the match is passed on unread; its records are counted by their marks
+    // (the group marker is not a record), the bad one is not noticed.
+    let f = nocap();
+    let ChunkResult::Modified(out) = f.process_chunk(&chunk) else {
+        panic!("the match is tagged")
+    };
+    assert!(
+        out.ends_with(&chunk[matching.len()..]),
+        "the tail is copied byte for byte"
+    );
+    let st = f.stats();
+    assert_eq!((st.records, st.alerts, st.errors), (4, 1, 0));
+    assert_eq!(
+        st.bytes as usize,
+        chunk.len(),
+        "read bytes plus the unread tail"
+    );
+    // Without any candidate the whole chunk is passed unread: NOTOUCH.
+    let f = nocap();
+    assert_eq!(
+        f.process_chunk(&chunk[matching.len()..]),
+        ChunkResult::NoTouch
+    );
+    assert_eq!((f.stats().records, f.stats().errors), (3, 0));
+    // validate=all reads every record: the bad one is counted.
+    let all = Filter::from_properties(&[("max_alerts", "0"), ("validate", "all")]).unwrap();
+    let ChunkResult::Modified(_) = all.process_chunk(&chunk) else {
+        panic!("the match is tagged")
+    };
+    assert_eq!((all.stats().records, all.stats().errors), (4, 1));
+    // alerts_only reads every record too: the plain ones are dropped, the marker and the bad one kept.
+    let only = Filter::from_properties(&[("max_alerts", "0"), ("mode", "alerts_only")]).unwrap();
+    let ChunkResult::Modified(out) = only.process_chunk(&chunk) else {
+        panic!("dropped records")
+    };
+    assert!(out.ends_with(bad) && out.windows(marker.len()).any(|w| w == marker));
+    assert_eq!(
+        (
+            only.stats().records,
+            only.stats().errors,
+            only.stats().dropped
+        ),
+        (4, 1, 2)
+    );
 }
 
 #[test]

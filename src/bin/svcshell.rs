@@ -321,7 +321,10 @@ fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
         records as f64 / secs,
         secs * 1e9 / records as f64
     );
-    println!("  verdicts: msgpack {matched} matches, JSON {json_matches}");
+    println!(
+        "  verdicts: msgpack {matched} matches, JSON {json_matches}; records counted {} of {records}",
+        after.records - before.records
+    );
     if matched as usize != json_matches {
         return Err(io::Error::other("msgpack and JSON verdicts differ"));
     }
