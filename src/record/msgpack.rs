@@ -257,19 +257,19 @@ pub const MARK: [u8; 4] = [0x92, 0x92, 0xd7, 0x00];
 /// mark. The count is exact for regions of records Fluent Bit writes, unless a record holds the mark's four
 /// bytes inside a value (a number or a non-UTF-8 string), which then counts once more.
 pub fn count_marks(region: &[u8]) -> Option<u64> {
-    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
     if !region.starts_with(&MARK) {
         return None;
     }
-    let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(&MARK));
-    let n = finder
-        .find_iter(region)
+    // 0xd7 (ext 8) is rare in records, so a single-byte search finds the marks' third bytes fastest.
+    let n = memchr::memchr_iter(0xd7, region)
         .filter(|&k| {
-            !matches!(
-                region.get(k + 4..k + 8),
-                Some([0xff, 0xff, 0xff, 0xff | 0xfe])
-            )
+            k >= 2
+                && region[k - 2..k] == MARK[..2]
+                && region.get(k + 1) == Some(&0x00)
+                && !matches!(
+                    region.get(k + 2..k + 6),
+                    Some([0xff, 0xff, 0xff, 0xff | 0xfe])
+                )
         })
         .count();
     Some(n as u64)
@@ -606,6 +606,23 @@ impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_marks_counts_records_not_group_markers() {
+        let rec = [
+            0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 5, 0, 0, 0, 0, 0x80, 0x81, 0xa1, b'a', 0xd7,
+        ];
+        let grp = [
+            0x92, 0x92, 0xd7, 0x00, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0, 0x80, 0x80,
+        ];
+        let mut region = rec.to_vec();
+        region.extend_from_slice(&grp);
+        region.extend_from_slice(&rec);
+        assert_eq!(count_marks(&region), Some(2));
+        assert_eq!(count_marks(&region[1..]), None, "must start at a mark");
+        assert_eq!(count_marks(&[0x92, 0x92, 0xd7]), None);
+        assert_eq!(count_marks(&MARK), Some(1));
+    }
 
     #[test]
     fn real_fluent_bit_record() {
