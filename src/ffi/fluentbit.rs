@@ -32,6 +32,8 @@
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::mem::{offset_of, size_of};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use super::{catch, mem};
 use crate::config::Mode;
@@ -427,6 +429,10 @@ pub struct Context {
     /// The instance name, for log lines.
     name: String,
     log_print: Option<LogPrintFn>,
+    /// Chunks filtered, and the time spent in `cb_filter` (nanoseconds), for the exit line: what the filter
+    /// cost the pipeline, measured where it is spent.
+    chunks: AtomicU64,
+    busy_ns: AtomicU64,
 }
 
 /// The start-up line: plugin version, rule, mode and exceptions.
@@ -514,6 +520,8 @@ fn init(ins: *mut FlbFilterInstance) -> c_int {
         filter,
         name,
         log_print: host.log_print,
+        chunks: AtomicU64::new(0),
+        busy_ns: AtomicU64::new(0),
     }));
     // SAFETY: `ins` is the host's instance; the context pointer stays valid until cb_exit frees it.
     unsafe { (host.set_context)(ins, ctx as *mut c_void) };
@@ -549,7 +557,12 @@ unsafe extern "C" fn cb_filter(
         // SAFETY: the host's chunk: `bytes` readable bytes at `data` (checked non-NULL when non-empty), for the
         // duration of this call.
         let chunk = unsafe { super::bytes(data as *const u8, bytes) };
-        match ctx.filter.process_chunk(chunk) {
+        let started = Instant::now();
+        let result = ctx.filter.process_chunk(chunk);
+        ctx.chunks.fetch_add(1, Relaxed);
+        ctx.busy_ns
+            .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+        match result {
             ChunkResult::NoTouch => FLB_FILTER_NOTOUCH,
             ChunkResult::Modified(v) if v.is_empty() => {
                 // SAFETY: both out-pointers were checked non-NULL; the host passes them writable.
@@ -588,8 +601,17 @@ unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c
                 FLB_LOG_INFO,
                 &ctx.name,
                 &format!(
-                    "stopping: records={} alerts={} suppressed={} excepted={} errors={} dropped={}",
-                    s.records, s.alerts, s.suppressed, s.excepted, s.errors, s.dropped
+                    "stopping: records={} alerts={} suppressed={} excepted={} errors={} dropped={} \
+                     chunks={} time={:.3}s ({:.0} ns/record)",
+                    s.records,
+                    s.alerts,
+                    s.suppressed,
+                    s.excepted,
+                    s.errors,
+                    s.dropped,
+                    ctx.chunks.load(Relaxed),
+                    ctx.busy_ns.load(Relaxed) as f64 / 1e9,
+                    ctx.busy_ns.load(Relaxed) as f64 / s.records.max(1) as f64
                 ),
             );
             drop(ctx);

@@ -484,6 +484,8 @@ static void check_configuration(void) {
         stop(id);
         CHECK(strstr(log_buf, "[info] [filter:svcshell:svcshell.0] stopping: records=1 alerts=0 suppressed=0 excepted=0 errors=1") != NULL,
               "exit line with the counters: %s", log_buf);
+        CHECK(strstr(log_buf, " dropped=0 chunks=") != NULL && strstr(log_buf, " ns/record)") != NULL,
+              "exit line with the filter's own time: %s", log_buf);
     }
 }
 
