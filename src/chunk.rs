@@ -109,7 +109,7 @@ impl Filter {
                             && self
                                 .prefilter
                                 .as_ref()
-                                .map_or(true, |p| p.contains_rest(&chunk[rec.start..rec.end]));
+                                .is_none_or(|p| p.contains_rest(&chunk[rec.start..rec.end]));
                         let decided = if candidate {
                             self.decide_msgpack(body, s)
                         } else {

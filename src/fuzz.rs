@@ -857,7 +857,7 @@ pub fn run(filter: &Filter, seeds: Vec<Vec<u8>>, opts: Options, found: &mut OnFi
     let mut n = 0u64;
     loop {
         if opts.max_mutants.is_some_and(|max| n >= max)
-            || (n % 64 == 0 && start.elapsed() >= opts.duration)
+            || (n.is_multiple_of(64) && start.elapsed() >= opts.duration)
         {
             break;
         }

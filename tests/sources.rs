@@ -582,7 +582,7 @@ impl Proc {
     }
 
     fn winlogbeat(&self) -> Value {
-        let eid = if self.variant % 2 == 0 {
+        let eid = if self.variant.is_multiple_of(2) {
             json!(self.eid().to_string())
         } else {
             json!(self.eid())
@@ -601,7 +601,7 @@ impl Proc {
     }
 
     fn evtx(&self) -> Value {
-        let eid = if self.variant % 2 == 0 {
+        let eid = if self.variant.is_multiple_of(2) {
             json!(self.eid())
         } else {
             json!({"#attributes": {"Qualifiers": 0}, "#text": self.eid()})
@@ -613,7 +613,7 @@ impl Proc {
     fn winevtlog(&self) -> Value {
         let mut v = json!({"ProviderName": "p", "EventID": self.eid(), "Channel": self.channel(),
             "host": self.host()});
-        if self.variant % 2 == 0 {
+        if self.variant.is_multiple_of(2) {
             v["EventData"] = self.data();
             return v;
         }

@@ -378,15 +378,7 @@ fn log_line(log_print: Option<LogPrintFn>, level: c_int, instance: &str, msg: &s
         (Some(f), Ok(c)) => {
             // SAFETY: flb_log_print(type, file, line, fmt, ...) with fmt "%s" and one NUL-terminated string argument;
             // file NULL is what Fluent Bit's own macros pass.
-            unsafe {
-                f(
-                    level,
-                    ptr::null(),
-                    0,
-                    b"%s\0".as_ptr() as *const c_char,
-                    c.as_ptr(),
-                )
-            }
+            unsafe { f(level, ptr::null(), 0, c"%s".as_ptr(), c.as_ptr()) }
         }
         _ => {
             let lvl = match level {

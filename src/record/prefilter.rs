@@ -112,6 +112,15 @@ impl Prefilter {
     }
 }
 
+/// Where a vector loop stopped.
+#[cfg(target_arch = "x86_64")]
+enum Step {
+    /// The block at this offset has candidate positions (bit k: offset + k) to verify.
+    Candidates(usize, u64),
+    /// Fewer than a block of candidate positions remain from this offset.
+    Done(usize),
+}
+
 /// One literal, with its search anchors.
 #[derive(Debug, Clone)]
 struct Needle {
@@ -125,10 +134,25 @@ struct Needle {
     i2: usize,
     /// The CPU has AVX2 (checked once): 32 positions per step instead of 16.
     avx2: bool,
+    /// The CPU has AVX-512BW (checked once): 64 positions per step.
+    avx512: bool,
 }
 
 impl Needle {
     fn new(needle: &[u8]) -> Option<Needle> {
+        #[cfg(target_arch = "x86_64")]
+        let (avx512, avx2) = (
+            std::is_x86_feature_detected!("avx512bw"),
+            std::is_x86_feature_detected!("avx2"),
+        );
+        #[cfg(not(target_arch = "x86_64"))]
+        let (avx512, avx2) = (false, false);
+        Needle::with_features(needle, avx512, avx2)
+    }
+
+    /// A needle searched with at most the given vector widths (tests run every width on any machine that has
+    /// it; `new` passes what the CPU has).
+    fn with_features(needle: &[u8], avx512: bool, avx2: bool) -> Option<Needle> {
         if needle.len() < 2 {
             return None;
         }
@@ -148,11 +172,23 @@ impl Needle {
             chars,
             i1,
             i2,
-            #[cfg(target_arch = "x86_64")]
-            avx2: std::is_x86_feature_detected!("avx2"),
-            #[cfg(not(target_arch = "x86_64"))]
-            avx2: false,
+            avx2,
+            avx512,
         })
+    }
+
+    /// The first candidate position `at + k` (bit k of `mask`) where the needle really is. Kept out of the
+    /// vector loops, so that they hold their constants in registers.
+    #[inline(never)]
+    fn verify_mask(&self, rec: &[u8], at: usize, mut mask: u64) -> Option<usize> {
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            if self.verify(rec, at + k) {
+                return Some(at + k);
+            }
+            mask &= mask - 1;
+        }
+        None
     }
 
     #[inline]
@@ -175,12 +211,42 @@ impl Needle {
         }
         let last = rec.len() - m; // last candidate start
         let mut at = 0usize;
+        // The vector loops stop at the first block with candidate positions; they are verified out here, so
+        // that the loops hold their constants in registers (a call inside would spill them).
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512 {
+            loop {
+                // SAFETY: AVX-512BW support was detected at run time in `new`.
+                match unsafe { self.scan_avx512(rec, at, last) } {
+                    Step::Candidates(block, mask) => {
+                        if let Some(k) = self.verify_mask(rec, block, mask) {
+                            return Some(k);
+                        }
+                        at = block + 64;
+                    }
+                    Step::Done(next) => {
+                        at = next;
+                        break;
+                    }
+                }
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
-            // SAFETY: AVX2 support was detected at run time in `new`.
-            match unsafe { self.find_avx2(rec, last) } {
-                Ok(found) => return found,
-                Err(next) => at = next,
+            loop {
+                // SAFETY: AVX2 support was detected at run time in `new` (AVX-512BW machines have it too).
+                match unsafe { self.scan_avx2(rec, at, last) } {
+                    Step::Candidates(block, mask) => {
+                        if let Some(k) = self.verify_mask(rec, block, mask) {
+                            return Some(k);
+                        }
+                        at = block + 32;
+                    }
+                    Step::Done(next) => {
+                        at = next;
+                        break;
+                    }
+                }
             }
         }
         #[cfg(target_arch = "x86_64")]
@@ -220,17 +286,41 @@ impl Needle {
         (at..=last).find(|&k| self.verify(rec, k))
     }
 
-    /// The AVX2 loop of [`Needle::find`]: `Ok(found)`, or `Err(at)` where fewer than 32 candidate
-    /// positions remain (the caller finishes from there).
+    /// The AVX-512 loop of [`Needle::find`] from `at`: the first 64-position block with candidates, or where
+    /// fewer than 64 candidate positions remain. About twice as fast as the AVX2 loop where the CPU has it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw")]
+    unsafe fn scan_avx512(&self, rec: &[u8], mut at: usize, last: usize) -> Step {
+        use std::arch::x86_64::*;
+        let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
+        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
+        let (n1, n2) = (_mm512_set1_epi8(b1 as i8), _mm512_set1_epi8(b2 as i8));
+        let (f1, f2) = (_mm512_set1_epi8(fold(b1)), _mm512_set1_epi8(fold(b2)));
+        while at + 64 <= last + 1 {
+            // SAFETY: `at + 63 <= last`, so `at + 63 + i2 <= last + m - 1 < rec.len()`: both 64-byte loads
+            // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
+            let v1 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i);
+            let v2 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i);
+            let mask = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v1, f1), n1)
+                & _mm512_cmpeq_epi8_mask(_mm512_or_si512(v2, f2), n2);
+            if mask != 0 {
+                return Step::Candidates(at, mask);
+            }
+            at += 64;
+        }
+        Step::Done(at)
+    }
+
+    /// The AVX2 loop of [`Needle::find`] from `at`: the first 32-position block with candidates, or where
+    /// fewer than 32 candidate positions remain.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn find_avx2(&self, rec: &[u8], last: usize) -> Result<Option<usize>, usize> {
+    unsafe fn scan_avx2(&self, rec: &[u8], mut at: usize, last: usize) -> Step {
         use std::arch::x86_64::*;
         let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
         let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
         let (n1, n2) = (_mm256_set1_epi8(b1 as i8), _mm256_set1_epi8(b2 as i8));
         let (f1, f2) = (_mm256_set1_epi8(fold(b1)), _mm256_set1_epi8(fold(b2)));
-        let mut at = 0usize;
         while at + 32 <= last + 1 {
             // SAFETY: `at + 31 <= last`, so `at + 31 + i2 <= last + m - 1 < rec.len()`: both 32-byte loads
             // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
@@ -238,17 +328,13 @@ impl Needle {
             let v2 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i);
             let e1 = _mm256_cmpeq_epi8(_mm256_or_si256(v1, f1), n1);
             let e2 = _mm256_cmpeq_epi8(_mm256_or_si256(v2, f2), n2);
-            let mut mask = _mm256_movemask_epi8(_mm256_and_si256(e1, e2)) as u32;
-            while mask != 0 {
-                let k = mask.trailing_zeros() as usize;
-                if self.verify(rec, at + k) {
-                    return Ok(Some(at + k));
-                }
-                mask &= mask - 1;
+            let mask = _mm256_movemask_epi8(_mm256_and_si256(e1, e2)) as u32;
+            if mask != 0 {
+                return Step::Candidates(at, mask as u64);
             }
             at += 32;
         }
-        Err(at)
+        Step::Done(at)
     }
 }
 
@@ -346,6 +432,41 @@ mod tests {
                 .literals(),
             vec![vec![&b"ab"[..]]]
         );
+    }
+
+    /// The needle with each search path the machine has: scalar + SSE2, AVX2, AVX-512.
+    fn widths(needle: &[u8]) -> Vec<super::Needle> {
+        let mut v = vec![super::Needle::with_features(needle, false, false).unwrap()];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                v.push(super::Needle::with_features(needle, false, true).unwrap());
+            }
+            if std::is_x86_feature_detected!("avx512bw") {
+                v.push(super::Needle::with_features(needle, true, true).unwrap());
+            }
+        }
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn every_vector_width_finds_the_first_occurrence(
+            prefix in proptest::collection::vec(any::<u8>(), 0..300),
+            mid in prop::sample::select(vec!["services.exe", "SERVICES.EXE", "sErViCeS.eXe", "services.exf", ""]),
+            gap in proptest::collection::vec(any::<u8>(), 0..200),
+            second in prop::sample::select(vec!["Services.exe", "", "cmd.exe"]),
+        ) {
+            let mut hay = prefix.clone();
+            hay.extend_from_slice(mid.as_bytes());
+            hay.extend_from_slice(&gap);
+            hay.extend_from_slice(second.as_bytes());
+            let want = hay.windows(12).position(|w| w.eq_ignore_ascii_case(b"services.exe"));
+            for n in widths(b"services.exe") {
+                prop_assert_eq!(n.find(&hay), want);
+            }
+        }
     }
 
     proptest! {
