@@ -3,7 +3,9 @@
 //! (keyed on each record's EventTime) and alert fields as JSON records. A chunk with nothing to change costs
 //! no allocation and no copy; otherwise unchanged records are copied byte for byte, matches get the alert
 //! fields added to their body map, and in `alerts_only` mode the rest are left out. Group markers and
-//! records that cannot be read stay in place untouched (bad records are counted as errors).
+//! records that cannot be read stay in place untouched (bad records are counted as errors). In `tag` mode with
+//! the prefilter on, records after the chunk's last occurrence of its first literal are passed on unread
+//! (counted by their record marks): none of them can match.
 
 use super::{with_scratch, Action, Filter, Scratch};
 use crate::alert;

@@ -32,8 +32,9 @@ pub struct Config {
 /// How much of each record is validated as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validate {
-    /// Records that cannot match (they lack the rule's required literal) are passed on after a framing check
-    /// (a `{...}` object); the others are read fully and strictly before they can alert. The default.
+    /// Records that cannot match (they lack the rule's required literals) are passed on after a framing check
+    /// (a `{...}` object; in Fluent Bit chunks, records after the last possible match are passed unread); the
+    /// others are read fully and strictly before they can alert. The default.
     Matches,
     /// Every record is read fully and strictly, so `errors` counts every record serde_json would reject.
     All,
