@@ -11,17 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::lib_dir;
+use common::{lib_dir, C_WARNINGS};
 
-const CFLAGS: &[&str] = &[
-    "-std=c99",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-pedantic",
-    "-O1",
-    "-g",
-];
+/// C99 with the shared warnings (`tests/common`).
+fn cflags() -> Vec<&'static str> {
+    let mut f = vec!["-std=c99", "-O1"];
+    f.extend_from_slice(C_WARNINGS);
+    f
+}
 
 const MATCH: &str = r#"{"@timestamp":"2024-05-01T12:00:00Z","event":{"category":["process"],"type":["start"],"kind":"event"},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe","args":["cmd.exe","/c","whoami"],"parent":{"name":"services.exe"}}}"#;
 const NOMATCH: &str = r#"{"@timestamp":"2024-05-01T12:00:00Z","event":{"category":["process"],"type":["start"],"kind":"event"},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe","args":["cmd.exe","/c","whoami"],"parent":{"name":"svchost.exe"}}}"#;
@@ -53,7 +50,7 @@ fn show(what: &str, o: &Output) -> String {
 fn compile(name: &str, link: bool) -> PathBuf {
     let exe = out_dir().join(name);
     let mut cmd = Command::new(cc());
-    cmd.args(CFLAGS)
+    cmd.args(cflags())
         .arg("-I")
         .arg(root().join("include"))
         .arg(root().join("tests/c").join(format!("{name}.c")))
@@ -160,7 +157,7 @@ fn readme_example_filters_ndjson() {
 fn header_compiles_as_c_and_cpp() {
     let header = root().join("include/svcshell.h");
     let o = Command::new(cc())
-        .args(CFLAGS)
+        .args(cflags())
         .args(["-fsyntax-only", "-x", "c"])
         .arg(&header)
         .output()

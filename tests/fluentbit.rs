@@ -23,7 +23,7 @@ use svcshell::record::msgpack;
 use svcshell::{Action, Config, Filter};
 
 mod common;
-use common::{decode_msgpack, lib_dir};
+use common::{decode_msgpack, lib_dir, C_WARNINGS};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -352,30 +352,27 @@ fn json_alert(line: &str) -> Value {
 
 fn compile_host(dir: &Path) -> PathBuf {
     let exe = dir.join("fluentbit_host");
+    let flags = [&["-std=c11", "-O1", "-rdynamic"], C_WARNINGS].concat();
+    cc(&flags, "fluentbit_host.c", &exe, &["-ldl"]);
+    exe
+}
+
+/// Compiles tests/c/`source` to `out` with the C compiler (`CC`, default `cc`).
+fn cc(flags: &[&str], source: &str, out: &Path, libs: &[&str]) {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let o = Command::new(&cc)
-        .args([
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-pedantic",
-            "-O1",
-            "-g",
-            "-rdynamic",
-        ])
-        .arg(root().join("tests/c/fluentbit_host.c"))
+        .args(flags)
+        .arg(root().join("tests/c").join(source))
         .arg("-o")
-        .arg(&exe)
-        .arg("-ldl")
+        .arg(out)
+        .args(libs)
         .output()
         .unwrap_or_else(|e| panic!("running {cc}: {e}"));
     assert!(
         o.status.success(),
         "{}",
-        show("compiling fluentbit_host.c", &o)
+        show(&format!("compiling {source}"), &o)
     );
-    exe
 }
 
 #[test]
@@ -910,20 +907,12 @@ fn real_fluent_bit_million_records_none_lost() {
 /// `exit_on_eof` reports the end of the file (timestamps of Fluent Bit's own log lines).
 /// Builds tests/c/empty_filter.c as `flb-filter_empty.so` in `dir`: the floor of any native filter.
 fn compile_empty_filter(dir: &Path) {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let o = Command::new(&cc)
-        .args([
-            "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC",
-        ])
-        .arg(root().join("tests/c/empty_filter.c"))
-        .arg("-o")
-        .arg(dir.join("flb-filter_empty.so"))
-        .output()
-        .unwrap_or_else(|e| panic!("running {cc}: {e}"));
-    assert!(
-        o.status.success(),
-        "{}",
-        show("compiling empty_filter.c", &o)
+    let flags = [&["-std=c11", "-O2", "-shared", "-fPIC"], C_WARNINGS].concat();
+    cc(
+        &flags,
+        "empty_filter.c",
+        &dir.join("flb-filter_empty.so"),
+        &[],
     );
 }
 

@@ -215,38 +215,22 @@ impl Needle {
         // that the loops hold their constants in registers (a call inside would spill them).
         #[cfg(target_arch = "x86_64")]
         if self.avx512 {
-            loop {
-                // SAFETY: AVX-512BW support was detected at run time in `new`.
-                match unsafe { self.scan_avx512(rec, at, last) } {
-                    Step::Candidates(block, mask) => {
-                        if let Some(k) = self.verify_mask(rec, block, mask) {
-                            return Some(k);
-                        }
-                        at = block + 64;
-                    }
-                    Step::Done(next) => {
-                        at = next;
-                        break;
-                    }
-                }
+            // SAFETY: AVX-512BW support was detected at run time in `new`.
+            match self.drive(rec, at, 64, |from| unsafe {
+                self.scan_avx512(rec, from, last)
+            }) {
+                Ok(found) => return Some(found),
+                Err(next) => at = next,
             }
         }
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
-            loop {
-                // SAFETY: AVX2 support was detected at run time in `new` (AVX-512BW machines have it too).
-                match unsafe { self.scan_avx2(rec, at, last) } {
-                    Step::Candidates(block, mask) => {
-                        if let Some(k) = self.verify_mask(rec, block, mask) {
-                            return Some(k);
-                        }
-                        at = block + 32;
-                    }
-                    Step::Done(next) => {
-                        at = next;
-                        break;
-                    }
-                }
+            // SAFETY: AVX2 support was detected at run time in `new` (AVX-512BW machines have it too).
+            match self.drive(rec, at, 32, |from| unsafe {
+                self.scan_avx2(rec, from, last)
+            }) {
+                Ok(found) => return Some(found),
+                Err(next) => at = next,
             }
         }
         #[cfg(target_arch = "x86_64")]
@@ -284,6 +268,30 @@ impl Needle {
             }
         }
         (at..=last).find(|&k| self.verify(rec, k))
+    }
+
+    /// Runs a vector loop (`scan`, blocks of `width` positions) from `at`, verifying each block it stops at:
+    /// `Ok(position)` of the needle, or `Err(at)` where the loop left off.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn drive(
+        &self,
+        rec: &[u8],
+        mut at: usize,
+        width: usize,
+        scan: impl Fn(usize) -> Step,
+    ) -> Result<usize, usize> {
+        loop {
+            match scan(at) {
+                Step::Candidates(block, mask) => {
+                    if let Some(k) = self.verify_mask(rec, block, mask) {
+                        return Ok(k);
+                    }
+                    at = block + width;
+                }
+                Step::Done(next) => return Err(next),
+            }
+        }
     }
 
     /// The AVX-512 loop of [`Needle::find`] from `at`: the first 64-position block with candidates, or where

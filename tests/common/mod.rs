@@ -91,6 +91,10 @@ pub fn generate(
 /// The directory holding the `libsvcshell.so` built together with this test binary. `cargo test` compiles the
 /// library (crate types cdylib + rlib) into `<target>/<profile>/deps/`, next to this binary, but copies it up to
 /// `<target>/<profile>/` only on `cargo build`; so `deps/` is the fresh one.
+/// The warnings every C test source is compiled with (each adds its `-std=` and what it builds).
+#[allow(dead_code)] // not every test binary compiles C
+pub const C_WARNINGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"];
+
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let deps = exe.parent().expect("target/<profile>/deps");
