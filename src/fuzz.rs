@@ -622,6 +622,17 @@ impl Mutator {
 
 /// True when `b` (valid JSON) has an object holding the same decoded key twice.
 pub fn has_duplicate_keys(b: &[u8]) -> bool {
+    walk_keys(b, 0).is_err()
+}
+
+/// The first key that some object of `b` (valid JSON) holds twice, decoded.
+pub fn duplicate_key(b: &[u8]) -> Option<String> {
+    walk_keys(b, 0).err().flatten()
+}
+
+/// The end of the JSON value at `i`; `Err(Some(key))` at the first duplicated key, `Err(None)` where `b` is
+/// not valid JSON after all.
+fn walk_keys(b: &[u8], i: usize) -> Result<usize, Option<String>> {
     fn ws(b: &[u8], mut i: usize) -> usize {
         while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
             i += 1;
@@ -635,54 +646,53 @@ pub fn has_duplicate_keys(b: &[u8]) -> bool {
         }
         i + 1
     }
-    /// The end of the value at `i`, or `None` on a duplicate key.
-    fn value(b: &[u8], i: usize) -> Option<usize> {
-        let mut i = ws(b, i);
-        match b.get(i)? {
-            b'{' => {
-                let mut keys = std::collections::HashSet::new();
-                i = ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
-                    return Some(i + 1);
-                }
-                loop {
-                    let e = string_end(b, i);
-                    let key: String = serde_json::from_slice(b.get(i..e)?).ok()?;
-                    if !keys.insert(key) {
-                        return None;
-                    }
-                    i = ws(b, value(b, ws(b, e) + 1)?);
-                    if b.get(i) != Some(&b',') {
-                        return Some(i + 1);
-                    }
-                    i = ws(b, i + 1);
-                }
+    let mut i = ws(b, i);
+    match b.get(i).ok_or(None)? {
+        b'{' => {
+            let mut keys = std::collections::HashSet::new();
+            i = ws(b, i + 1);
+            if b.get(i) == Some(&b'}') {
+                return Ok(i + 1);
             }
-            b'[' => {
+            loop {
+                let e = string_end(b, i);
+                let key: String = b
+                    .get(i..e)
+                    .and_then(|k| serde_json::from_slice(k).ok())
+                    .ok_or(None)?;
+                if keys.contains(&key) {
+                    return Err(Some(key));
+                }
+                keys.insert(key);
+                i = ws(b, walk_keys(b, ws(b, e) + 1)?);
+                if b.get(i) != Some(&b',') {
+                    return Ok(i + 1);
+                }
                 i = ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    return Some(i + 1);
-                }
-                loop {
-                    i = ws(b, value(b, i)?);
-                    if b.get(i) != Some(&b',') {
-                        return Some(i + 1);
-                    }
-                    i += 1;
-                }
-            }
-            b'"' => Some(string_end(b, i)),
-            _ => {
-                while i < b.len()
-                    && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
-                {
-                    i += 1;
-                }
-                Some(i)
             }
         }
+        b'[' => {
+            i = ws(b, i + 1);
+            if b.get(i) == Some(&b']') {
+                return Ok(i + 1);
+            }
+            loop {
+                i = ws(b, walk_keys(b, i)?);
+                if b.get(i) != Some(&b',') {
+                    return Ok(i + 1);
+                }
+                i += 1;
+            }
+        }
+        b'"' => Ok(string_end(b, i)),
+        _ => {
+            while i < b.len() && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                i += 1;
+            }
+            Ok(i)
+        }
     }
-    value(b, 0).is_none()
 }
 
 /// What one record was, when the filter and the baseline agree on it.

@@ -47,38 +47,11 @@ fn alert(input: &str) -> (String, Value) {
     (text, v)
 }
 
-/// Every leaf value at dotted `path` (keys split at dots; arrays flattened).
-fn values<'a>(v: &'a Value, dotted: &str) -> Vec<&'a Value> {
-    fn walk<'a>(v: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
-        match v {
-            Value::Array(a) => a.iter().for_each(|e| walk(e, path, out)),
-            Value::Object(m) => {
-                for (k, c) in m {
-                    let segs: Vec<&str> = k.split('.').collect();
-                    if segs.len() > path.len() || segs[..] != path[..segs.len()] {
-                        continue;
-                    }
-                    if segs.len() == path.len() {
-                        flat(c, out);
-                    } else {
-                        walk(c, &path[segs.len()..], out);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    fn flat<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
-        match v {
-            Value::Array(a) => a.iter().for_each(|e| flat(e, out)),
-            o => out.push(o),
-        }
-    }
-    let path: Vec<&str> = dotted.split('.').collect();
-    let mut out = Vec::new();
-    walk(v, &path, &mut out);
-    out
-}
+// Every leaf value at a dotted path (keys split at dots; arrays flattened): the fuzz targets' reference walk.
+#[allow(dead_code)] // the fuzz targets use more of it than this test does
+#[path = "../fuzz/src/lib.rs"]
+mod fuzzref;
+use fuzzref::leaf_values as values;
 
 fn strs<'a>(v: &'a Value, dotted: &str) -> Vec<&'a str> {
     values(v, dotted)

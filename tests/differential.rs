@@ -17,7 +17,6 @@
 //! serde_json rejects the bytes (or they are not an object) the record passes unchanged and never alerts;
 //! whenever serde_json reads an object, the verdict still equals the reference.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -30,161 +29,15 @@ const RULE_NAME: &str = "System Shells via Services";
 const ENTROPY: usize = 2048;
 
 // ------------------------------------------------------------------------------------------------------------
-// The reference: SPEC §1 by hand over serde_json::Value.
+// The reference: SPEC §1 by hand over serde_json::Value, the same one the fuzz targets use; duplicate keys
+// (serde_json's Value keeps the last; Elasticsearch rejects such documents) found by the library's detector.
 // ------------------------------------------------------------------------------------------------------------
 
-/// Every leaf value at dotted `path`: a key is split at its dots, so `{"a.b":x}`, `{"a":{"b":x}}` and mixtures
-/// all reach `a.b`; arrays (of objects on the way, of values at the end) are flattened.
-fn values_at<'a>(v: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|e| values_at(e, path, out)),
-        Value::Object(m) => {
-            for (k, child) in m {
-                let segs: Vec<&str> = k.split('.').collect();
-                if segs.len() > path.len() || segs[..] != path[..segs.len()] {
-                    continue;
-                }
-                if segs.len() == path.len() {
-                    flatten(child, out);
-                } else {
-                    values_at(child, &path[segs.len()..], out);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|e| flatten(e, out)),
-        other => out.push(other),
-    }
-}
-
-fn leaf_values<'a>(v: &'a Value, dotted: &str) -> Vec<&'a Value> {
-    let path: Vec<&str> = dotted.split('.').collect();
-    let mut out = Vec::new();
-    values_at(v, &path, &mut out);
-    out
-}
-
-/// The string values at `dotted` (non-strings, `null` included, are not values of a keyword comparison).
-fn strings<'a>(v: &'a Value, dotted: &str) -> Vec<&'a str> {
-    leaf_values(v, dotted)
-        .into_iter()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
-/// ASCII-only case-insensitive equality of whole strings, character by character.
-fn ascii_ieq(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    a.len() == b.len()
-        && a.iter().zip(&b).all(|(x, y)| {
-            let fold = |c: char| {
-                if c.is_ascii_uppercase() {
-                    (c as u8 + 32) as char
-                } else {
-                    c
-                }
-            };
-            fold(*x) == fold(*y)
-        })
-}
-
-/// SPEC §1: the rule, clause by clause.
-fn reference(v: &Value) -> bool {
-    let any = |field: &str, pred: &dyn Fn(&str) -> bool| strings(v, field).into_iter().any(pred);
-    v.is_object()
-        && any("event.category", &|s| s == "process")
-        && any("host.os.type", &|s| s == "windows")
-        && any("event.type", &|s| s == "start")
-        && any("process.parent.name", &|s| ascii_ieq(s, "services.exe"))
-        && any("process.name", &|s| {
-            [
-                "cmd.exe",
-                "powershell.exe",
-                "pwsh.exe",
-                "powershell_ise.exe",
-            ]
-            .iter()
-            .any(|n| ascii_ieq(s, n))
-        })
-        && !any("process.args", &|s| {
-            ascii_ieq(s, "NVDisplay.ContainerLocalSystem")
-        })
-}
-
-// ------------------------------------------------------------------------------------------------------------
-// Duplicate keys (serde_json's Value keeps the last; Elasticsearch rejects such documents).
-// ------------------------------------------------------------------------------------------------------------
-
-/// The first duplicated (decoded) key of any object in `b`, which must be valid JSON.
-fn duplicate_key(b: &[u8]) -> Option<String> {
-    fn ws(b: &[u8], mut i: usize) -> usize {
-        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-            i += 1;
-        }
-        i
-    }
-    fn string_end(b: &[u8], mut i: usize) -> usize {
-        i += 1;
-        while b[i] != b'"' {
-            i += if b[i] == b'\\' { 2 } else { 1 };
-        }
-        i + 1
-    }
-    fn value(b: &[u8], i: usize) -> Result<usize, String> {
-        let i = ws(b, i);
-        match b[i] {
-            b'{' => {
-                let mut keys = HashSet::new();
-                let mut i = ws(b, i + 1);
-                if b[i] == b'}' {
-                    return Ok(i + 1);
-                }
-                loop {
-                    let e = string_end(b, i);
-                    let key: String = serde_json::from_slice(&b[i..e]).expect("valid key");
-                    if !keys.insert(key.clone()) {
-                        return Err(key);
-                    }
-                    i = ws(b, e) + 1; // ':'
-                    i = ws(b, value(b, i)?);
-                    if b[i] == b'}' {
-                        return Ok(i + 1);
-                    }
-                    i = ws(b, i + 1); // ','
-                }
-            }
-            b'[' => {
-                let mut i = ws(b, i + 1);
-                if b[i] == b']' {
-                    return Ok(i + 1);
-                }
-                loop {
-                    i = ws(b, value(b, i)?);
-                    if b[i] == b']' {
-                        return Ok(i + 1);
-                    }
-                    i += 1;
-                }
-            }
-            b'"' => Ok(string_end(b, i)),
-            _ => {
-                let mut i = i;
-                while i < b.len()
-                    && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
-                {
-                    i += 1;
-                }
-                Ok(i)
-            }
-        }
-    }
-    value(b, 0).err()
-}
+#[allow(dead_code)] // the fuzz targets use more of it than this test does
+#[path = "../fuzz/src/lib.rs"]
+mod fuzzref;
+use fuzzref::{leaf_values, reference_ecs as reference, strings};
+use svcshell::fuzz::duplicate_key;
 
 // ------------------------------------------------------------------------------------------------------------
 // The generator.

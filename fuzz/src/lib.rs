@@ -1,12 +1,9 @@
-//! Shared pieces of the fuzz targets: an independent reference for the rule (SPEC §1, ECS fields only) over a
-//! `serde_json::Value`, a duplicate-key detector (serde_json keeps the last value of a duplicated key, the
+//! Shared pieces of the fuzz targets (and of `tests/differential.rs`, which includes this file): an
+//! independent reference for the rule (SPEC §1, ECS fields only) over a `serde_json::Value`, duplicate-key
+//! detection (serde_json keeps the last value of a duplicated key, the
 //! scanner sees every value: SPEC §2 leaves the choice free, so such records are not compared), and the
 //! filter configurations the targets share.
 
-use std::collections::HashSet;
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// The input as serde_json reads it, when that is an object.
@@ -16,59 +13,9 @@ pub fn parse_object(data: &[u8]) -> Option<Value> {
         .filter(Value::is_object)
 }
 
-/// Deserializes any JSON value, failing on an object that holds the same (decoded) key twice.
-struct NoDup;
-
-impl<'de> Deserialize<'de> for NoDup {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NoDup, D::Error> {
-        d.deserialize_any(NoDupVisitor)
-    }
-}
-
-struct NoDupVisitor;
-
-impl<'de> Visitor<'de> for NoDupVisitor {
-    type Value = NoDup;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_unit<E>(self) -> Result<NoDup, E> {
-        Ok(NoDup)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<NoDup, A::Error> {
-        while a.next_element::<NoDup>()?.is_some() {}
-        Ok(NoDup)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<NoDup, A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(k) = a.next_key::<String>()? {
-            if !seen.insert(k) {
-                return Err(de::Error::custom("duplicate key"));
-            }
-            a.next_value::<NoDup>()?;
-        }
-        Ok(NoDup)
-    }
-}
-
-/// True when `data` (which serde_json accepts) has an object with a duplicated key.
+/// True when an object of `data` (valid JSON) holds the same decoded key twice (the library's detector).
 pub fn has_duplicate_keys(data: &[u8]) -> bool {
-    serde_json::from_slice::<NoDup>(data).is_err()
+    svcshell::fuzz::has_duplicate_keys(data)
 }
 
 /// Every leaf value at dotted `path`: keys are split at their dots (so `{"a.b":x}`, `{"a":{"b":x}}` and
@@ -100,12 +47,20 @@ fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// The string values at `dotted` (numbers, booleans, `null`, objects are not keyword values).
-pub fn strings<'a>(v: &'a Value, dotted: &str) -> Vec<&'a str> {
+/// Every leaf value at `dotted` (see `values_at`).
+pub fn leaf_values<'a>(v: &'a Value, dotted: &str) -> Vec<&'a Value> {
     let path: Vec<&str> = dotted.split('.').collect();
     let mut out = Vec::new();
     values_at(v, &path, &mut out);
-    out.into_iter().filter_map(Value::as_str).collect()
+    out
+}
+
+/// The string values at `dotted` (numbers, booleans, `null`, objects are not keyword values).
+pub fn strings<'a>(v: &'a Value, dotted: &str) -> Vec<&'a str> {
+    leaf_values(v, dotted)
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// Whole-string equality folding ASCII letters only, character by character.
@@ -117,7 +72,8 @@ pub fn ascii_ieq(a: &str, b: &str) -> bool {
             c
         }
     };
-    a.chars().count() == b.chars().count() && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
+    a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
 }
 
 /// SPEC §1 on the ECS fields of an object, by hand.
@@ -129,11 +85,18 @@ pub fn reference_ecs(v: &Value) -> bool {
         && any("event.type", &|s| s == "start")
         && any("process.parent.name", &|s| ascii_ieq(s, "services.exe"))
         && any("process.name", &|s| {
-            ["cmd.exe", "powershell.exe", "pwsh.exe", "powershell_ise.exe"]
-                .iter()
-                .any(|n| ascii_ieq(s, n))
+            [
+                "cmd.exe",
+                "powershell.exe",
+                "pwsh.exe",
+                "powershell_ise.exe",
+            ]
+            .iter()
+            .any(|n| ascii_ieq(s, n))
         })
-        && !any("process.args", &|s| ascii_ieq(s, "NVDisplay.ContainerLocalSystem"))
+        && !any("process.args", &|s| {
+            ascii_ieq(s, "NVDisplay.ContainerLocalSystem")
+        })
 }
 
 /// What serde_json makes of a record, as far as the verdict is concerned.
