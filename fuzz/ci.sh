@@ -42,7 +42,9 @@ for t in "${TARGETS[@]}"; do
         -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 >"$log" 2>&1; then
         grep -E '^stat::number_of_executed_units|^Done' "$log" >&2 || true
     else
-        echo "!! fuzz/ci.sh: $t FAILED; the end of its log:" >&2
+        echo "!! fuzz/ci.sh: $t FAILED; its panic message (if any) and the end of its log:" >&2
+        # The backtrace can push the panic message out of the tail: show it first.
+        grep -m 1 -A 2 'panicked at' "$log" >&2 || true
         tail -n 60 "$log" >&2
         failed+=("$t")
     fi

@@ -568,8 +568,22 @@ fn condition_errors_name_line_and_column() {
         (r#"process where a == "b""#, 1, 9, "comparison operator"),
         (r#"a == 'b'"#, 1, 6, "single-quoted"),
         ("", 1, 1, "end of query"),
+        // Paths the engine's field table cannot hold: the condition fails as the exception would.
+        (r#"a == "b" or `host.`.name : "c""#, 1, 13, "empty segment"),
+        (r#"`.` : "c""#, 1, 1, "empty segment"),
+        (r#"`a..b` : "c""#, 1, 1, "empty segment"),
     ];
-    for (cond, line, column, fragment) in cases {
+    let longest = format!("host.{}", "a".repeat(250));
+    let too_long = format!("host.{}", "a".repeat(251));
+    let mut table = FieldTable::default();
+    Program::compile_condition(&format!("{longest} : \"x\""), &mut table).expect("255-byte path");
+    let long_case = format!("a == \"b\" or\n  {too_long} : \"x\"");
+    let cases: Vec<(&str, u32, u32, &str)> = cases
+        .iter()
+        .copied()
+        .chain([(long_case.as_str(), 2, 3, "longer than 255 bytes")])
+        .collect();
+    for (cond, line, column, fragment) in &cases {
         let mut table = FieldTable::default();
         let e = Program::compile_condition(cond, &mut table).expect_err(cond);
         assert_eq!(
