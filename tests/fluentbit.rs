@@ -377,6 +377,7 @@ fn cc(flags: &[&str], source: &str, out: &Path, libs: &[&str]) {
 
 #[test]
 fn emulated_host_runs_recorded_events_through_the_plugin() {
+    let _alone = alone();
     let dir = temp_dir("emulated");
     let plugin = plugin_dir("emulated-plugin").join("flb-filter_svcshell.so");
     let exe = compile_host(&dir);
@@ -578,6 +579,7 @@ fn shipped(name: &str) -> String {
 
 #[test]
 fn shipped_configs_properties_are_accepted() {
+    let _alone = alone();
     let mut seen = 0;
     for (file, sections) in [
         (
@@ -624,6 +626,7 @@ fn shipped_configs_properties_are_accepted() {
 
 #[test]
 fn config_parsers_read_what_fluent_bit_reads() {
+    let _alone = alone();
     let classic = "[SERVICE]\n  Flush 1\n[FILTER]\n  Name svcshell\n  Match *\n  # c\n  Exception_1  a == \"b c\"\n[OUTPUT]\n  Name null\n";
     assert_eq!(
         plugin_props(&classic_filters(classic)[0]),
@@ -786,6 +789,7 @@ fn check_single_output(bin: &Path, config: &str, props: &[(String, String)]) {
 
 #[test]
 fn real_fluent_bit_classic_config() {
+    let _alone = alone();
     let Some(bin) = fluent_bit() else { return };
     let props = plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]);
     check_single_output(&bin, "fluent-bit.conf", &props);
@@ -793,6 +797,7 @@ fn real_fluent_bit_classic_config() {
 
 #[test]
 fn real_fluent_bit_yaml_config() {
+    let _alone = alone();
     let Some(bin) = fluent_bit() else { return };
     let props = plugin_props(&yaml_filters(&shipped("fluent-bit.yaml"))[0]);
     check_single_output(&bin, "fluent-bit.yaml", &props);
@@ -800,6 +805,7 @@ fn real_fluent_bit_yaml_config() {
 
 #[test]
 fn real_fluent_bit_alert_routing_config() {
+    let _alone = alone();
     let Some(bin) = fluent_bit() else { return };
     let config = "fluent-bit-alerts.conf";
     let props = plugin_props(&classic_filters(&shipped(config))[0]);
@@ -837,6 +843,7 @@ fn real_fluent_bit_alert_routing_config() {
 
 #[test]
 fn real_fluent_bit_million_records_none_lost() {
+    let _alone = alone();
     let Some(bin) = fluent_bit() else { return };
     if std::env::var("SVCSHELL_FB_LONG").as_deref() != Ok("1") {
         loud("SKIPPED: set SVCSHELL_FB_LONG=1 for the 1,000,000-record run");
@@ -994,6 +1001,14 @@ struct Rate {
     own_share: Option<f64>,
 }
 
+/// Every test here takes this lock, so they run one at a time: `cargo test` runs tests side by side, and the
+/// timed run would otherwise share the CPU with the others and count their child processes' CPU time as
+/// Fluent Bit's (`children_cpu`).
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// User + system CPU seconds used by this process's waited-for children so far.
 fn children_cpu() -> f64 {
     // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
@@ -1006,6 +1021,7 @@ fn children_cpu() -> f64 {
 
 #[test]
 fn real_fluent_bit_throughput() {
+    let _alone = alone();
     let Some(bin) = fluent_bit() else { return };
     let Some(input) = std::env::var_os("SVCSHELL_FB_BENCH").map(PathBuf::from) else {
         loud("SKIPPED: set SVCSHELL_FB_BENCH=<ECS NDJSON file> for the throughput comparison");
