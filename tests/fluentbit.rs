@@ -1124,10 +1124,16 @@ fn real_fluent_bit_throughput() {
             own[own.len() - 1]
         );
     }
-    let svc = ratios("svcshell", |r| r.wall);
-    let svc = svc[svc.len() / 2];
+    // The whole run as one: every round's records over the pipeline's total time, against the no-filter
+    // pipeline's (slow rounds weigh by their length, as in a long-running pipeline). Steadier from run to run
+    // than the median of the per-round ratios, so the verdict uses it.
+    let total_time = |name: &str| table[name].iter().map(|r| 1.0 / r.wall).sum::<f64>();
+    let whole = |name: &str| 100.0 * total_time("no filter") / total_time(name);
+    let svc = whole("svcshell");
     eprintln!(
-        "svcshell keeps {svc:.1}% of the no-filter records/s (median of paired rounds; target: 95%): {}",
+        "svcshell keeps {svc:.1}% of the no-filter records/s over the whole run (empty native filter: {:.1}%; \
+         target: 95%): {}",
+        whole("empty native filter"),
         if svc >= 95.0 {
             "met"
         } else {
