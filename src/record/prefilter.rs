@@ -236,15 +236,14 @@ impl Needle {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::*;
-            let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
-            let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
+            let [(b1, c1), (b2, c2)] = self.anchors();
             // SAFETY: SSE2 is part of the x86-64 baseline; these only build constants.
             let (n1, n2, f1, f2) = unsafe {
                 (
-                    _mm_set1_epi8(b1 as i8),
-                    _mm_set1_epi8(b2 as i8),
-                    _mm_set1_epi8(fold(b1)),
-                    _mm_set1_epi8(fold(b2)),
+                    _mm_set1_epi8(b1),
+                    _mm_set1_epi8(b2),
+                    _mm_set1_epi8(c1),
+                    _mm_set1_epi8(c2),
                 )
             };
             while at + 16 <= last + 1 {
@@ -268,6 +267,16 @@ impl Needle {
             }
         }
         (at..=last).find(|&k| self.verify(rec, k))
+    }
+
+    /// The two anchor bytes (lowercase) and what each haystack byte is ORed with before the comparison: 0x20
+    /// for a letter (ASCII case folding), else 0. Shared by every vector width.
+    #[cfg(target_arch = "x86_64")]
+    fn anchors(&self) -> [(i8, i8); 2] {
+        [self.i1, self.i2].map(|i| {
+            let b = self.needle[i];
+            (b as i8, if b.is_ascii_lowercase() { 0x20 } else { 0 })
+        })
     }
 
     /// Runs a vector loop (`scan`, blocks of `width` positions) from `at`, verifying each block it stops at:
@@ -300,10 +309,9 @@ impl Needle {
     #[target_feature(enable = "avx512bw")]
     unsafe fn scan_avx512(&self, rec: &[u8], mut at: usize, last: usize) -> Step {
         use std::arch::x86_64::*;
-        let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
-        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
-        let (n1, n2) = (_mm512_set1_epi8(b1 as i8), _mm512_set1_epi8(b2 as i8));
-        let (f1, f2) = (_mm512_set1_epi8(fold(b1)), _mm512_set1_epi8(fold(b2)));
+        let [(b1, c1), (b2, c2)] = self.anchors();
+        let (n1, n2) = (_mm512_set1_epi8(b1), _mm512_set1_epi8(b2));
+        let (f1, f2) = (_mm512_set1_epi8(c1), _mm512_set1_epi8(c2));
         while at + 64 <= last + 1 {
             // SAFETY: `at + 63 <= last`, so `at + 63 + i2 <= last + m - 1 < rec.len()`: both 64-byte loads
             // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
@@ -325,10 +333,9 @@ impl Needle {
     #[target_feature(enable = "avx2")]
     unsafe fn scan_avx2(&self, rec: &[u8], mut at: usize, last: usize) -> Step {
         use std::arch::x86_64::*;
-        let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
-        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20i8 } else { 0 };
-        let (n1, n2) = (_mm256_set1_epi8(b1 as i8), _mm256_set1_epi8(b2 as i8));
-        let (f1, f2) = (_mm256_set1_epi8(fold(b1)), _mm256_set1_epi8(fold(b2)));
+        let [(b1, c1), (b2, c2)] = self.anchors();
+        let (n1, n2) = (_mm256_set1_epi8(b1), _mm256_set1_epi8(b2));
+        let (f1, f2) = (_mm256_set1_epi8(c1), _mm256_set1_epi8(c2));
         while at + 32 <= last + 1 {
             // SAFETY: `at + 31 <= last`, so `at + 31 + i2 <= last + m - 1 < rec.len()`: both 32-byte loads
             // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
