@@ -2,7 +2,7 @@
 //! operators and punctuation. Comments (`//` and nesting `/* */`) and whitespace are skipped here.
 
 use super::{CompileError, Pos};
-use crate::record::MAX_PATH;
+use crate::record::{path_problem, PathProblem, MAX_PATH};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {
@@ -256,13 +256,15 @@ impl<'a> Lexer<'a> {
             }
             break;
         }
-        // A record path is at most `MAX_PATH` bytes of non-empty segments: the field table the engine reads
-        // records with holds no other, and Elasticsearch maps no field name with an empty segment.
-        if name.split('.').any(str::is_empty) {
-            return self.err(pos, format!("field name `{name}` has an empty segment"));
-        }
-        if name.len() > MAX_PATH {
-            return self.err(pos, format!("field name longer than {MAX_PATH} bytes"));
+        // Only paths the engine's field table holds (Elasticsearch maps no field name with an empty segment).
+        match path_problem(&name) {
+            Some(PathProblem::EmptySegment) => {
+                return self.err(pos, format!("field name `{name}` has an empty segment"))
+            }
+            Some(PathProblem::TooLong) => {
+                return self.err(pos, format!("field name longer than {MAX_PATH} bytes"))
+            }
+            None => {}
         }
         if plain {
             if name == "in" && self.peek(0) == Some(b'~') {

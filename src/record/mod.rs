@@ -96,6 +96,27 @@ impl Hits {
 /// The longest path (in bytes) a [`FieldSet`] can hold.
 pub const MAX_PATH: usize = 255;
 
+/// Why a dotted field path cannot be held by a [`FieldSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathProblem {
+    /// The path is empty, or a segment is (`a..b`, `.a`, `a.`).
+    EmptySegment,
+    /// Longer than [`MAX_PATH`] bytes.
+    TooLong,
+}
+
+/// The reason `p` is not a path a [`FieldSet`] holds, if any: the one rule for field sets and for the EQL
+/// compiler, so that whatever compiles can be read.
+pub fn path_problem(p: &str) -> Option<PathProblem> {
+    if p.split('.').any(str::is_empty) {
+        Some(PathProblem::EmptySegment)
+    } else if p.len() > MAX_PATH {
+        Some(PathProblem::TooLong)
+    } else {
+        None
+    }
+}
+
 /// A node of the path trie: one segment under a parent node.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -169,7 +190,7 @@ impl FieldSet {
         let mut names = Vec::new();
         for (slot, p) in paths.iter().enumerate() {
             let p = p.as_ref();
-            if p.is_empty() || p.len() > MAX_PATH || p.split('.').any(str::is_empty) {
+            if path_problem(p).is_some() {
                 return Err(format!("invalid field path `{p}`"));
             }
             names.push(p.to_string());
