@@ -220,3 +220,162 @@ fn generated_corpus_of_every_shape_agrees_with_the_reference() {
         assert_eq!(f.stats().errors, 0);
     }
 }
+
+// ---------------------------------------------------------------------------------- properties
+
+/// A command line made of the splitters' hard characters.
+fn hard_cmd() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        " ",
+        "  ",
+        "\t",
+        "\"",
+        "\"\"",
+        "\\",
+        "\\\\",
+        "\\\"",
+        "\\\\\"",
+        "\\\\\\\"",
+        "\\\\\\\\\"",
+        "-",
+        "a",
+        "/c",
+        "cmd.exe",
+        "é",
+        "ſ",
+        "\u{212a}",
+        "\u{3000}",
+        "\u{a0}",
+        "\u{2007}",
+        "\u{2009}",
+        "\u{85}",
+        "\u{1c}",
+        "\n",
+        "\r",
+        "\u{c}",
+        "NVDisplay.ContainerLocalSystem",
+        "nvdisplay.containerlocalsystem",
+        "NVDisplay.ContainerLocalSystem\"",
+        "\"NVDisplay.ContainerLocalSystem",
+        "-s=NVDisplay.ContainerLocalSystem",
+    ];
+    prop::collection::vec(prop::sample::select(PIECES), 0..10).prop_map(|v| v.concat())
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "cmd.exe",
+        "CMD.EXE",
+        "powershell.exe",
+        "PowerShell.exe",
+        "pwsh.exe",
+        "powershell_ise.exe",
+        "services.exe",
+        "SERVICES.exe",
+        "svchost.exe",
+        "сmd.exe",
+        "ſervices.exe",
+        "cmd.exe ",
+        "",
+        "\\",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn os() -> impl Strategy<Value = Option<Value>> {
+    prop::sample::select(vec![
+        None,
+        Some(json!("windows")),
+        Some(json!("linux")),
+        Some(json!("Windows")),
+        Some(json!(1)),
+        Some(json!(0)),
+        Some(json!(true)),
+        Some(json!(false)),
+        Some(json!(null)),
+        Some(json!([])),
+        Some(json!([null])),
+        Some(json!([1, "windows"])),
+        Some(json!(["x", 2.5])),
+    ])
+}
+
+prop_compose! {
+    fn event()(
+        child in name(),
+        parent in name(),
+        dir in prop::sample::select(vec!["C:\\Windows\\System32\\", "", "C:/x/", "\\", "\\\\srv\\c$\\"]),
+        parent_dir in prop::sample::select(vec!["C:\\Windows\\System32\\", "", "x\\"]),
+        cmd in hard_cmd(),
+        start in prop::bool::weighted(0.8),
+        sysmon in any::<bool>(),
+        os in os(),
+    ) -> gen::Proc {
+        gen::Proc {
+            child,
+            parent,
+            dir: dir.into(),
+            parent_dir: parent_dir.into(),
+            cmd,
+            start,
+            sysmon,
+            os,
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    /// Any process event, written in any shape (sometimes with dotted keys, arrays, nulls and numbers
+    /// mixed in, and `\u` escapes or spacing in the text), gets the reference's verdict, shape and values.
+    #[test]
+    fn every_shape_agrees_with_the_reference(
+        p in event(),
+        shape in prop::sample::select(Shape::ALL.to_vec()),
+        seed in any::<u64>(),
+        odd in any::<bool>(),
+        dots in any::<bool>(),
+    ) {
+        let f = filter(&[]);
+        let mut rng = gen::Rng::new(seed);
+        let mut v = p.write(&mut rng, shape);
+        if odd {
+            gen::oddities(&mut rng, &mut v, 0);
+        }
+        if dots {
+            gen::dotted(&mut rng, &mut v);
+        }
+        let line = gen::to_json(&mut rng, &v);
+        if let Some(why) = disagreement(&f, &line) {
+            prop_assert!(false, "{}", why);
+        }
+    }
+
+    /// The splitters on their own: a command line in every shape that carries one gives the reference's
+    /// arguments.
+    #[test]
+    fn command_lines_split_like_the_reference(cmd in hard_cmd()) {
+        let f = filter(&[]);
+        let p = gen::Proc {
+            child: "cmd.exe".into(),
+            parent: "services.exe".into(),
+            dir: "C:\\Windows\\System32\\".into(),
+            parent_dir: "C:\\Windows\\System32\\".into(),
+            cmd: cmd.clone(),
+            start: true,
+            sysmon: true,
+            os: None,
+        };
+        for shape in Shape::ALL {
+            for sysmon in [true, false] {
+                let mut rng = gen::Rng::new(7);
+                let v = gen::Proc { sysmon, ..p.clone() }.write(&mut rng, shape);
+                let line = serde_json::to_vec(&v).unwrap();
+                if let Some(why) = disagreement(&f, &line) {
+                    prop_assert!(false, "{:?}: {}", cmd, why);
+                }
+            }
+        }
+    }
+}

@@ -189,7 +189,8 @@ fn command_line(rng: &mut Rng, exe: &str, args: &[String]) -> String {
         let mut s = String::new();
         for (k, p) in parts.into_iter().enumerate() {
             if k > 0 {
-                s.push_str(*rng.pick(&seps));
+                let sep = seps[rng.below(seps.len())];
+                s.push_str(sep);
             }
             s.push_str(&p);
         }
@@ -678,16 +679,8 @@ fn other_event(rng: &mut Rng, shape: Shape) -> Value {
         }
         Shape::SentinelOne => v["meta.event.name"] = json!("TCPV4"),
         Shape::M365 => v["category"] = json!("AdvancedHunting-DeviceNetworkEvents"),
-        Shape::Nxlog | Shape::Winevtlog => {
-            if rng.chance(0.3) {
-                v["Channel"] = json!("Application");
-            }
-        }
-        Shape::Evtx => {
-            if rng.chance(0.3) {
-                v["Event"]["System"]["Channel"] = json!("System");
-            }
-        }
+        Shape::Nxlog | Shape::Winevtlog if rng.chance(0.3) => v["Channel"] = json!("Application"),
+        Shape::Evtx if rng.chance(0.3) => v["Event"]["System"]["Channel"] = json!("System"),
         _ => {}
     }
     v
@@ -707,7 +700,7 @@ fn decoy(rng: &mut Rng, v: &mut Value) {
 }
 
 /// Disturbs values: arrays around scalars, nulls and numbers next to them, an array of objects.
-fn oddities(rng: &mut Rng, v: &mut Value, depth: usize) {
+pub fn oddities(rng: &mut Rng, v: &mut Value, depth: usize) {
     match v {
         Value::Object(m) => {
             let keys: Vec<String> = m.keys().cloned().collect();
@@ -743,7 +736,7 @@ fn oddities(rng: &mut Rng, v: &mut Value, depth: usize) {
 }
 
 /// Rewrites some nested objects as dotted keys (`{"a":{"b":1}}` → `{"a.b":1}`), sometimes only part of one.
-fn dotted(rng: &mut Rng, v: &mut Value) {
+pub fn dotted(rng: &mut Rng, v: &mut Value) {
     let Value::Object(m) = v else { return };
     let keys: Vec<String> = m.keys().cloned().collect();
     for k in keys {

@@ -200,7 +200,7 @@ fn read_next_arg(cmd: &[char]) -> (String, &[char]) {
             }
             '"' => {
                 b.push_str(&"\\".repeat(nslash / 2));
-                if nslash % 2 == 0 {
+                if nslash.is_multiple_of(2) {
                     if inquote && i + 1 < cmd.len() && cmd[i + 1] == '"' {
                         b.push('"');
                         i += 1;
