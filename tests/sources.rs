@@ -701,6 +701,10 @@ struct Proc {
     variant: u8,
     /// What separates the arguments in the command line.
     sep: &'static str,
+    /// The whole command line in quotes.
+    quote_all: bool,
+    /// `host.os.type` is this number or boolean instead (ECS and the raw Windows event-log shapes).
+    odd_os: Option<u8>,
 }
 
 const DIR: &str = "C:\\Windows\\System32\\";
@@ -709,7 +713,7 @@ impl Proc {
     fn ecs(&self) -> Value {
         let mut v = json!({"@timestamp": "2024-05-13T06:16:14Z",
             "event": {"category": ["process"], "type": [if self.start { "start" } else { "end" }]},
-            "host": {"os": {"type": self.os}},
+            "host": {"os": {"type": self.os_value()}},
             "process": {"name": self.child, "parent": {"name": self.parent}}});
         if !self.args.is_empty() {
             v["process"]["args"] = json!(self.args);
@@ -718,13 +722,27 @@ impl Proc {
     }
 
     fn cmd(&self) -> String {
-        self.args.join(self.sep)
+        let c = self.args.join(self.sep);
+        if self.quote_all {
+            format!("\"{c}\"")
+        } else {
+            c
+        }
+    }
+
+    fn os_value(&self) -> Value {
+        match self.odd_os {
+            Some(k) => [json!(1), json!(true), json!(0), json!(false)][k as usize % 4].clone(),
+            None => json!(self.os),
+        }
     }
 
     /// Every argument survives every shape's splitter unchanged (the command line is `args` joined by one
     /// space).
     fn plain(&self) -> bool {
         self.sep == " "
+            && !self.quote_all
+            && self.odd_os.is_none()
             && self.args.iter().all(|a| {
                 a != "-"
                     && !a.is_empty()
@@ -734,10 +752,10 @@ impl Proc {
     }
 
     fn host(&self) -> Value {
-        if self.omit_os && self.os == "windows" {
+        if self.omit_os && self.os == "windows" && self.odd_os.is_none() {
             json!({"name": "h"})
         } else {
-            json!({"name": "h", "os": {"type": self.os}})
+            json!({"name": "h", "os": {"type": self.os_value()}})
         }
     }
 
@@ -891,9 +909,23 @@ fn proc_strategy() -> impl Strategy<Value = Proc> {
         any::<bool>(),
         any::<u8>(),
         prop::sample::select(vec![" ", " ", " ", "\t", "  ", " \t", "\u{3000}"]),
+        prop::bool::weighted(0.2),
+        prop::option::weighted(0.15, 0u8..4),
     )
         .prop_map(
-            |(child, parent, args, start, windows, omit_os, sysmon, variant, sep)| Proc {
+            |(
+                child,
+                parent,
+                args,
+                start,
+                windows,
+                omit_os,
+                sysmon,
+                variant,
+                sep,
+                quote_all,
+                odd_os,
+            )| Proc {
                 child,
                 parent,
                 args,
@@ -903,6 +935,8 @@ fn proc_strategy() -> impl Strategy<Value = Proc> {
                 sysmon,
                 variant,
                 sep,
+                quote_all,
+                odd_os,
             },
         )
 }
