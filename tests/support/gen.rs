@@ -89,7 +89,7 @@ impl Corpus {
     }
 }
 
-/// `n` records of `shapes` (round-robin weights equal), seeded.
+/// `n` records, each of a shape drawn from `shapes` (repeat a shape to weigh it), seeded.
 pub fn corpus(shapes: &[Shape], n: usize, seed: u64, rates: Rates) -> Corpus {
     let mut rng = Rng::new(seed);
     let mut c = Corpus::default();
