@@ -555,8 +555,14 @@ impl Document for ValueDoc<'_> {
 }
 
 impl Filter {
-    /// The baseline: parse into a `serde_json::Value`, then evaluate the same program. Used by `svcshell bench`
-    /// to show what the zero-copy path saves. `None` when serde_json rejects the record or it is not an object.
+    /// The verdict on a record parsed into a `serde_json::Value` instead of scanned: the same compiled rule,
+    /// the same shape detection and the same derivations (basenames, argument splitting) as the fast path,
+    /// reading values from the `Value`. `None` when serde_json rejects the record or it is not an object.
+    ///
+    /// This is a **scanner check**, not an independent oracle: it shows that the zero-copy scanner finds the
+    /// same values serde_json does (and `svcshell bench` uses it to show what the scanner saves), but a bug in
+    /// the rule, the shape detection or a derivation is in both and agrees with itself. The semantics are
+    /// checked against a separate reference that shares no code with the library (`tests/support/`).
     pub fn matches_value(&self, record: &[u8]) -> Option<bool> {
         let v: serde_json::Value = serde_json::from_slice(record).ok()?;
         if !v.is_object() {

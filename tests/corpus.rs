@@ -1,9 +1,10 @@
-//! Verdicts on generated telemetry equal the generator's labels, line by line. Uses the `gen-corpus` tool of
-//! the shared workspace beside this checkout when it is there; skipped (loudly) when it is not, so a lone
-//! clone still passes its tests.
+//! Verdicts on generated ECS telemetry equal the labels, line by line. The corpus comes from the in-repo
+//! generator (`tests/support/gen.rs`); its labels from the independent reference (`tests/support/reference.rs`).
 
 mod common;
 use common::generate;
+use common::support::gen::Rates;
+use common::support::reference::Shape;
 
 use svcshell::{Action, Filter};
 
@@ -17,32 +18,30 @@ fn check(filter: &Filter, lines: &[Vec<u8>], labels: &[bool]) {
     }
     assert!(
         wrong.is_empty(),
-        "{} of {} lines disagree with the labels, first: {:?}",
+        "{} of {} lines disagree with the labels, first: {:?}; line {}: {}",
         wrong.len(),
         lines.len(),
-        &wrong[..wrong.len().min(10)]
+        &wrong[..wrong.len().min(10)],
+        wrong[0],
+        String::from_utf8_lossy(&lines[wrong[0] - 1])
     );
     assert!(labels.iter().any(|&l| l), "the corpus holds positives");
 }
 
 #[test]
 fn ecs_corpus_verdicts_equal_labels() {
-    // Plenty of positives so that every kind of attack line appears.
-    let Some((lines, labels)) = generate(
-        "ecs=1",
+    // Plenty of positives, near misses, decoys, odd values and dotted keys.
+    let (lines, labels) = generate(
+        &[Shape::Ecs],
         30_000,
         11,
-        &[
-            "--tp-rate",
-            "0.02",
-            "--nv-rate",
-            "0.01",
-            "--decoy-rate",
-            "0.05",
-        ],
-    ) else {
-        return;
-    };
+        Rates {
+            decoy: 0.1,
+            ..Rates::default()
+        },
+    );
+    let positives = labels.iter().filter(|&&l| l).count();
+    assert!(positives > 1_000, "{positives} positives");
     for validate in ["matches", "all"] {
         let f = Filter::from_properties(&[("max_alerts", "0"), ("validate", validate)]).unwrap();
         check(&f, &lines, &labels);

@@ -295,8 +295,9 @@ impl Profiles {
 }
 
 /// Read access to a record's raw values by field-set slot: implemented over scanner hits ([`HitsRaw`]) and
-/// over a parsed `serde_json::Value` ([`ValueRaw`], the bench baseline), so both run the same detection and
-/// derivations. Arrays are any-of (flattened); `null` is missing.
+/// over a parsed `serde_json::Value` ([`ValueRaw`], behind [`crate::Filter::matches_value`]), so both run the
+/// same detection and derivations (which makes the `Value` path a check of the scanner, not of the
+/// derivations). Arrays are any-of (flattened); `null` is missing.
 pub trait RawRecord {
     /// True when any string value at `slot` satisfies `pred`.
     fn any_str(&self, slot: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool;

@@ -1,13 +1,16 @@
-//! Helpers shared by the integration tests that use the shared workspace beside the checkout (the `gen-corpus`
-//! generator and the real fixtures). When it is absent they say SKIPPED on stderr — past the test harness's
-//! output capture, so a skip is never silent — and the test returns early.
+//! Helpers shared by the integration tests: the loud skip (and the rule that CI allows none), the labelled
+//! corpus from the in-repo generator (`tests/support/`), the library directory for the C tests, and a
+//! msgpack decoder.
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[path = "../support/mod.rs"]
+pub mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use support::gen::{self, Rates};
+use support::reference::Shape;
 use svcshell::record::msgpack::{self, Ty};
 
 /// Prints a line on stderr that `cargo test` does not capture.
@@ -16,76 +19,26 @@ pub fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
-/// `../shared/<rel>` beside the checkout, if it exists.
-pub fn shared(rel: &str, what: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        loud(&format!("SKIPPED: {} not found; {what}", p.display()));
-        None
+/// A test that cannot run here says `SKIPPED: <why>` on stderr (past the harness's capture, so a skip is
+/// never silent) and the caller returns early. In CI (`CI=true`) a skip is a failure: there every test must
+/// run. (The real-Fluent-Bit tests, which need a binary CI may not have, keep their own skip.)
+pub fn skip(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("SKIPPED in CI (CI=true), where every test must run: {why}");
     }
+    loud(&format!("SKIPPED: {why}"));
 }
 
-/// The generator, if present.
-pub fn gen_corpus() -> Option<PathBuf> {
-    shared(
-        "tools/gen-corpus",
-        "corpus tests need the shared gen-corpus tool",
-    )
-}
-
-/// Generates `records` records of `mix` (plus `extra` generator options): (lines, labels).
+/// `records` generated records of `shapes` (each equally likely; repeat a shape to weigh it), seeded, with
+/// the reference's labels: (lines, labels).
 pub fn generate(
-    mix: &str,
+    shapes: &[Shape],
     records: usize,
     seed: u64,
-    extra: &[&str],
-) -> Option<(Vec<Vec<u8>>, Vec<bool>)> {
-    static RUN: AtomicUsize = AtomicUsize::new(0);
-    let tool = gen_corpus()?;
-    let dir = std::env::temp_dir().join(format!(
-        "svcshell-corpus-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (out, labels) = (dir.join("c.ndjson"), dir.join("c.labels"));
-    let st = Command::new("python3")
-        .arg(&tool)
-        .args([
-            "--records",
-            &records.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--mix",
-            mix,
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .arg("--labels")
-        .arg(&labels)
-        .stderr(Stdio::null())
-        .status()
-        .expect("run gen-corpus with python3");
-    assert!(st.success());
-    let data = std::fs::read(&out).unwrap();
-    let lines: Vec<Vec<u8>> = data
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
-    let labels: Vec<bool> = std::fs::read_to_string(&labels)
-        .unwrap()
-        .lines()
-        .map(|l| l.trim() == "1")
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(lines.len(), labels.len());
-    Some((lines, labels))
+    rates: Rates,
+) -> (Vec<Vec<u8>>, Vec<bool>) {
+    let c = gen::corpus(shapes, records, seed, rates);
+    (c.lines, c.labels)
 }
 
 /// The directory holding the `libsvcshell.so` built together with this test binary. `cargo test` compiles the
