@@ -694,7 +694,7 @@ fn entry() -> impl Strategy<Value = In> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Generated chunks: every check of `check_chunk`, and on ECS records (with `sources=ecs`) the verdicts
     /// equal an independent reference of the rule.
