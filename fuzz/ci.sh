@@ -10,8 +10,9 @@
 # that passed keeps passing and a failure reproduces. New ground is covered by long runs with FUZZ_SEED=0
 # (see fuzz/README.md); what they find becomes a seed and a test.
 #
-# Needs the nightly toolchain (cargo-fuzz builds with -Zsanitizer=address); without it this prints a loud
-# message and exits 0. Installs cargo-fuzz when it is missing. Crash inputs land in fuzz/artifacts/<target>/.
+# Needs the nightly toolchain (cargo-fuzz builds with -Zsanitizer=address) and cargo-fuzz (installed here when
+# missing). Without them it prints a loud SKIPPED message and exits 0, except under CI (CI=true), where a fuzz
+# gate that cannot run is a failure (exit 1). Crash inputs land in fuzz/artifacts/<target>/.
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -22,16 +23,27 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
     TARGETS=(json_scanner c_entry msgpack_chunk eql_compile config_props)
 fi
 
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+# A missing tool: a failure in CI, a loud skip elsewhere.
+unavailable() {
+    if [ "${CI:-}" = "true" ]; then
+        echo "fuzz/ci.sh: FAILED - $1; CI=true, so the fuzz gate must run. $2" >&2
+        exit 1
+    fi
     echo "############################################################################" >&2
-    echo "## fuzz/ci.sh: SKIPPED - the Rust nightly toolchain is not installed.     ##" >&2
-    echo "## cargo-fuzz needs it:  rustup toolchain install nightly                 ##" >&2
+    echo "## fuzz/ci.sh: SKIPPED - $1" >&2
+    echo "## $2" >&2
     echo "############################################################################" >&2
     exit 0
+}
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    unavailable "the Rust nightly toolchain is not installed." "cargo-fuzz needs it: rustup toolchain install nightly"
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz/ci.sh: installing cargo-fuzz" >&2
-    cargo install cargo-fuzz --locked
+    if ! cargo install cargo-fuzz --locked || ! cargo fuzz --version >/dev/null 2>&1; then
+        unavailable "cargo-fuzz is not installed and could not be installed." "cargo install cargo-fuzz --locked"
+    fi
 fi
 
 failed=()

@@ -1,15 +1,16 @@
 //! The C entry points (`svcshell_filter_process`, `svcshell_filter_process_ndjson`) on arbitrary bytes,
 //! differentially: where serde_json reads the input as an object (no duplicate keys) the C verdict equals the
-//! independent ECS reference; where it does not, the record is never an alert (`SVCSHELL_ERROR` with
-//! validate=all, which counts it; `PASS` or `ERROR` by default). Buffers come back malloc'd and are freed
-//! with the library's free functions.
+//! independent ECS reference and an alert aligns with its input (every byte outside the splices is the
+//! input's, `fuzzref::align`; line by line in the batch call too); where it does not, the record is never an
+//! alert (`SVCSHELL_ERROR` with validate=all, which counts it; `PASS` or `ERROR` by default). Buffers come back
+//! malloc'd and are freed with the library's free functions.
 #![no_main]
 
 use std::ffi::CString;
 use std::os::raw::c_char;
 use std::ptr;
 
-use fuzzref::{parse_object, reference_ecs, serde_view, Serde};
+use fuzzref::{align, alert_fields, assert_aligned, parse_object, reference_ecs, serde_view, Serde};
 use libfuzzer_sys::fuzz_target;
 use svcshell::ffi::{
     svcshell_buffer_free, svcshell_filter_new, svcshell_filter_process, svcshell_filter_process_ndjson,
@@ -42,6 +43,11 @@ fn handles() -> &'static [Handle; 3] {
             handle(&[("sources", "ecs"), ("max_alerts", "0"), ("mode", "alerts_only"), ("validate", "all")]),
         ]
     })
+}
+
+fn fields() -> &'static [align::Field] {
+    static F: std::sync::OnceLock<Vec<align::Field>> = std::sync::OnceLock::new();
+    F.get_or_init(|| alert_fields(&svcshell::Filter::from_properties(&[("sources", "ecs")]).expect("filter")))
 }
 
 fn errors(h: &Handle) -> u64 {
@@ -101,6 +107,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(counted, 0);
             if let Some(a) = alert {
                 assert!(parse_object(&a).is_some(), "alert is not a JSON object");
+                assert_aligned(data, &a, fields());
             }
         }
     }
@@ -128,6 +135,17 @@ fuzz_target!(|data: &[u8]| {
         let o = unsafe { std::slice::from_raw_parts(out, out_len) };
         assert_eq!(o.iter().filter(|&&b| b == b'\n').count() as u64, lines, "tag mode: one line per record");
         assert!(o.is_empty() || o.ends_with(b"\n"));
+        // Line by line: the input line, or (for an object serde_json reads) its alert, aligned.
+        let ins = data.split(|&b| b == b'\n').filter(|l| !l.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')));
+        for (i, o) in ins.zip(o.split(|&b| b == b'\n')) {
+            if i != o {
+                match serde_view(i) {
+                    Serde::Rejected => panic!("a line serde_json does not read as an object was changed"),
+                    Serde::Duplicates => {}
+                    Serde::Object(_) => assert_aligned(i, o, fields()),
+                }
+            }
+        }
         // SAFETY: malloc'd by the library, released once.
         unsafe { svcshell_buffer_free(out) };
     }

@@ -2,12 +2,15 @@
 //! exactly what serde_json accepts as an object; where serde_json reads an object (without duplicate keys),
 //! the verdict equals the independent ECS reference (`sources=ecs`) and `Filter::matches_value` (all
 //! sources); where it does not, the record passes unchanged (never alerts). Alerts are valid JSON objects
-//! without duplicate keys that still match.
+//! without duplicate keys, and align with their input: every byte outside the alert's splices is the
+//! input's (`fuzzref::align`).
 #![no_main]
 
 use std::sync::OnceLock;
 
-use fuzzref::{has_duplicate_keys, parse_object, reference_ecs, serde_view, Serde};
+use fuzzref::{
+    align, alert_fields, assert_aligned, has_duplicate_keys, parse_object, reference_ecs, serde_view, Serde,
+};
 use libfuzzer_sys::fuzz_target;
 use svcshell::record::{json, Hits};
 use svcshell::{Action, Filter};
@@ -40,6 +43,11 @@ fn filters() -> &'static Filters {
     })
 }
 
+fn fields() -> &'static [align::Field] {
+    static F: OnceLock<Vec<align::Field>> = OnceLock::new();
+    F.get_or_init(|| alert_fields(&filters().shapes))
+}
+
 fn is_alert(a: &Action) -> bool {
     matches!(a, Action::Alert(_))
 }
@@ -56,6 +64,8 @@ fn check_alert(input: &[u8], a: &Action) {
         }
         assert!(!has_duplicate_keys(out), "alert has a duplicate key");
         assert_eq!(v["event"]["kind"], "alert", "input {}", String::from_utf8_lossy(input));
+        // Every byte outside the splices is the input's.
+        assert_aligned(input, out, fields());
     }
 }
 

@@ -2,9 +2,11 @@
 //! independent reference for the rule (SPEC §1, ECS fields only) over a `serde_json::Value`, duplicate-key
 //! detection (serde_json keeps the last value of a duplicated key, the
 //! scanner sees every value: SPEC §2 leaves the choice free, so such records are not compared), and the
-//! filter configurations the targets share.
+//! filter configurations the targets share; [`align`] checks an alert's bytes against its input.
 
 use serde_json::Value;
+
+pub mod align;
 
 /// The input as serde_json reads it, when that is an object.
 pub fn parse_object(data: &[u8]) -> Option<Value> {
@@ -97,6 +99,31 @@ pub fn reference_ecs(v: &Value) -> bool {
         && !any("process.args", &|s| {
             ascii_ieq(s, "NVDisplay.ContainerLocalSystem")
         })
+}
+
+/// The alert fields a filter writes, for [`align::check`].
+pub fn alert_fields(f: &svcshell::Filter) -> Vec<align::Field> {
+    f.alert_spec()
+        .leaves
+        .iter()
+        .map(|l| align::Field {
+            path: l.path.clone(),
+            json: l.json.clone(),
+            only_if_absent: l.only_if_absent,
+        })
+        .collect()
+}
+
+/// Panics unless `alert` is `input` with only the alert's splices (for inputs serde_json reads as an object
+/// without duplicate keys).
+pub fn assert_aligned(input: &[u8], alert: &[u8], fields: &[align::Field]) {
+    if let Err(e) = align::check(input, alert, fields) {
+        panic!(
+            "alert is not its input plus the alert fields: {e}\ninput:  {}\noutput: {}",
+            String::from_utf8_lossy(input),
+            String::from_utf8_lossy(alert)
+        );
+    }
 }
 
 /// What serde_json makes of a record, as far as the verdict is concerned.

@@ -152,8 +152,10 @@ pub fn skip(b: &[u8], mut i: usize) -> Result<usize, RecordError> {
 /// A record's timestamp.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Time {
-    /// EventTime (or integer seconds): seconds and nanoseconds.
+    /// EventTime: seconds and nanoseconds.
     Event(u32, u32),
+    /// Integer seconds (any width; a group marker is always an EventTime, never an integer).
+    Int(u64),
     Float(f64),
 }
 
@@ -161,6 +163,7 @@ impl Time {
     pub fn seconds(&self) -> i64 {
         match *self {
             Time::Event(s, _) => s as i64,
+            Time::Int(s) => s.min(i64::MAX as u64) as i64,
             Time::Float(f) => f.floor() as i64,
         }
     }
@@ -190,7 +193,9 @@ fn time_at(b: &[u8], i: usize) -> Result<Time, RecordError> {
             be(b, i + h.len, 4)? as u32,
             be(b, i + h.len + 4, 4)? as u32,
         )),
-        Ty::Uint => Ok(Time::Event(h.n.min(u32::MAX as u64) as u32, 0)),
+        Ty::Uint => Ok(Time::Int(h.n)),
+        // A non-negative value in a signed encoding (`d0`..`d3`) is a positive integer to msgpack readers.
+        Ty::Int if (h.n as i64) >= 0 => Ok(Time::Int(h.n)),
         Ty::Float => Ok(Time::Float(f64::from_bits(h.n))),
         _ => Err(bad),
     }
