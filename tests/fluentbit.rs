@@ -350,11 +350,83 @@ fn json_alert(line: &str) -> Value {
     }
 }
 
-fn compile_host(dir: &Path) -> PathBuf {
-    let exe = dir.join("fluentbit_host");
-    let flags = [&["-std=c11", "-O1", "-rdynamic"], C_WARNINGS].concat();
+/// One emulated Fluent Bit line: how `tests/c/fluentbit_host.c` is compiled for it.
+struct HostLine {
+    name: &'static str,
+    defines: &'static [&'static str],
+    /// Linked with `-rdynamic` (the host functions visible to the plugin, as in every Fluent Bit).
+    exports: bool,
+    /// For a host the plugin must refuse: a word of the reason it must give.
+    refused: Option<&'static str>,
+}
+
+/// Every layout combination of the lines the plugin serves (80/88-byte plugin struct x 96/104-byte config map;
+/// 80 x 104 is no release, and served all the same), and the hosts it must refuse.
+const HOST_LINES: &[HostLine] = &[
+    HostLine {
+        name: "2.2-3.1 (struct 80, map 96)",
+        defines: &["-DHOST_PLUGIN_SIZE=80", "-DHOST_MAP_SIZE=96"],
+        exports: true,
+        refused: None,
+    },
+    HostLine {
+        name: "3.2-5.0.2 (struct 88, map 96)",
+        defines: &["-DHOST_PLUGIN_SIZE=88", "-DHOST_MAP_SIZE=96"],
+        exports: true,
+        refused: None,
+    },
+    HostLine {
+        name: "5.0.3-5.1 (struct 88, map 104)",
+        defines: &["-DHOST_PLUGIN_SIZE=88", "-DHOST_MAP_SIZE=104"],
+        exports: true,
+        refused: None,
+    },
+    HostLine {
+        name: "struct 80, map 104",
+        defines: &["-DHOST_PLUGIN_SIZE=80", "-DHOST_MAP_SIZE=104"],
+        exports: true,
+        refused: None,
+    },
+    HostLine {
+        name: "2.1 (struct 72 without cb_pre_run, map 96)",
+        defines: &[
+            "-DHOST_LEGACY_2_1",
+            "-DHOST_MAP_SIZE=96",
+            "-DHOST_EXPECT_REFUSAL",
+        ],
+        exports: true,
+        refused: Some("older than 2.2"),
+    },
+    HostLine {
+        name: "not a Fluent Bit (exports nothing)",
+        defines: &["-DHOST_EXPECT_REFUSAL"],
+        exports: false,
+        refused: Some("exports no flb_filter_get_property"),
+    },
+];
+
+fn compile_host(dir: &Path, line: &HostLine, k: usize) -> PathBuf {
+    let exe = dir.join(format!("fluentbit_host_{k}"));
+    let mut flags = [&["-std=c11", "-O1"], C_WARNINGS, line.defines].concat();
+    if line.exports {
+        flags.push("-rdynamic");
+    }
     cc(&flags, "fluentbit_host.c", &exe, &["-ldl"]);
     exe
+}
+
+/// The command that runs an emulated host: under `SVCSHELL_FB_HOST_WRAPPER` when set (tests/c/valgrind.sh sets it
+/// to its Valgrind command line).
+fn host_command(exe: &Path) -> Command {
+    match std::env::var("SVCSHELL_FB_HOST_WRAPPER") {
+        Ok(w) if !w.trim().is_empty() => {
+            let mut parts = w.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap());
+            c.args(parts).arg(exe);
+            c
+        }
+        _ => Command::new(exe),
+    }
 }
 
 /// Compiles tests/c/`source` to `out` with the C compiler (`CC`, default `cc`).
@@ -380,7 +452,6 @@ fn emulated_host_runs_recorded_events_through_the_plugin() {
     let _alone = alone();
     let dir = temp_dir("emulated");
     let plugin = plugin_dir("emulated-plugin").join("flb-filter_svcshell.so");
-    let exe = compile_host(&dir);
     let cases = cases();
     let mut manifest = String::new();
     for c in &cases {
@@ -405,52 +476,104 @@ fn emulated_host_runs_recorded_events_through_the_plugin() {
         manifest += "end\n";
     }
     std::fs::write(dir.join("manifest.txt"), manifest).unwrap();
-    // tests/c/valgrind.sh runs this test with SVCSHELL_FB_HOST_WRAPPER="valgrind ...": the host runs under it.
-    let mut cmd = match std::env::var("SVCSHELL_FB_HOST_WRAPPER") {
-        Ok(w) if !w.trim().is_empty() => {
-            let mut parts = w.split_whitespace();
-            let mut c = Command::new(parts.next().unwrap());
-            c.args(parts).arg(&exe);
-            c
-        }
-        _ => Command::new(&exe),
-    };
-    let o = cmd.arg(&plugin).arg(&dir).output().unwrap();
-    assert!(o.status.success(), "{}", show("fluentbit_host", &o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains(&format!("{} chunk cases", cases.len())),
-        "{stdout}"
-    );
-    eprintln!("{}", stdout.trim());
-
-    // The alerts, decoded: the JSON path's alert for the same event, field for field.
     let ev = events();
-    for c in &cases {
-        let out = std::fs::read(dir.join(format!("{}.out", c.name))).unwrap();
-        let mut bodies = Vec::new();
-        for (_, r) in msgpack::records(&out) {
-            let Ok(r) = r else { continue };
-            if r.time.is_group_marker() {
-                continue;
+    let mut served = 0;
+    for (k, line) in HOST_LINES.iter().enumerate() {
+        if line.refused.is_some() {
+            continue;
+        }
+        let exe = compile_host(&dir, line, k);
+        for c in &cases {
+            let _ = std::fs::remove_file(dir.join(format!("{}.out", c.name)));
+        }
+        let o = host_command(&exe).arg(&plugin).arg(&dir).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{}",
+            show(&format!("fluentbit_host, {}", line.name), &o)
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.contains(&format!("{} chunk cases", cases.len())),
+            "{}: {stdout}",
+            line.name
+        );
+        // The plugin's start-up line names the layout it recognised.
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let lines = if line.name.starts_with("2.2") {
+            "Fluent Bit 2.2 - 3.1 layout"
+        } else if line.name.starts_with("3.2") {
+            "Fluent Bit 3.2 - 5.0.2 layout"
+        } else if line.name.starts_with("5.0.3") {
+            "Fluent Bit 5.0.3 or later layout"
+        } else {
+            "an unreleased Fluent Bit layout"
+        };
+        assert!(stderr.contains(lines), "{}: {stderr}", line.name);
+        eprintln!("{}: {}", line.name, stdout.trim().replace('\n', ", "));
+
+        // The alerts, decoded: the JSON path's alert for the same event, field for field.
+        for c in &cases {
+            let out = std::fs::read(dir.join(format!("{}.out", c.name))).unwrap();
+            let mut bodies = Vec::new();
+            for (_, r) in msgpack::records(&out) {
+                let Ok(r) = r else { continue };
+                if r.time.is_group_marker() {
+                    continue;
+                }
+                let mut i = r.body;
+                let body = decode_msgpack(&out, &mut i);
+                if body["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd" {
+                    bodies.push(body);
+                }
             }
-            let mut i = r.body;
-            let body = decode_msgpack(&out, &mut i);
-            if body["rule"]["id"] == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd" {
-                bodies.push(body);
+            assert_eq!(bodies.len(), c.alerts.len(), "{}: alerts", c.name);
+            for (body, &e) in bodies.iter().zip(&c.alerts) {
+                assert_eq!(body["event"]["kind"], "alert", "{}", c.name);
+                assert_eq!(
+                    *body,
+                    json_alert(&ev[e].0),
+                    "{}: alert of event {e}",
+                    c.name
+                );
             }
         }
-        assert_eq!(bodies.len(), c.alerts.len(), "{}: alerts", c.name);
-        for (body, &e) in bodies.iter().zip(&c.alerts) {
-            assert_eq!(body["event"]["kind"], "alert", "{}", c.name);
-            assert_eq!(
-                *body,
-                json_alert(&ev[e].0),
-                "{}: alert of event {e}",
-                c.name
-            );
-        }
+        served += 1;
     }
+    assert_eq!(served, 4, "every layout combination");
+}
+
+#[test]
+fn emulated_hosts_the_plugin_must_refuse() {
+    let _alone = alone();
+    let dir = temp_dir("emulated-refused");
+    let plugin = plugin_dir("emulated-refused-plugin").join("flb-filter_svcshell.so");
+    let mut refused = 0;
+    for (k, line) in HOST_LINES.iter().enumerate() {
+        let Some(why) = line.refused else { continue };
+        let exe = compile_host(&dir, line, k);
+        let o = host_command(&exe).arg(&plugin).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{}",
+            show(&format!("fluentbit_host, {}", line.name), &o)
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        // One error line, in the host's log (stdout says "refused: <line>") or, when the plugin cannot reach the
+        // host's log, on stderr.
+        let said: Vec<&str> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| l.contains("cannot run in this process"))
+            .filter(|l| !l.starts_with("  host log:"))
+            .collect();
+        assert_eq!(said.len(), 1, "{}: {stdout}\n{stderr}", line.name);
+        assert!(said[0].contains(why), "{}: {}", line.name, said[0]);
+        eprintln!("{}: {}", line.name, said[0]);
+        refused += 1;
+    }
+    assert_eq!(refused, 2);
 }
 
 // ---- the shipped configs ----------------------------------------------------------------------------------------
