@@ -1483,7 +1483,8 @@ fn http_reload(port: u16) -> String {
     r.lines().next().unwrap_or("").to_string()
 }
 
-/// Appends records `from..to` (the readable recorded events, cycled, each with `seq`) to `path`.
+/// Appends records `from..to` (the readable recorded events, cycled, each with `seq`) to `path`, one `write` per
+/// line, as a logger does.
 fn append_records(path: &Path, valid: &[Value], from: usize, to: usize) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
@@ -1491,14 +1492,11 @@ fn append_records(path: &Path, valid: &[Value], from: usize, to: usize) {
         .append(true)
         .open(path)
         .unwrap();
-    let mut text = String::new();
     for n in from..to {
         let mut v = valid[n % valid.len()].clone();
         v["seq"] = Value::from(n);
-        text += &v.to_string();
-        text.push('\n');
+        f.write_all(format!("{v}\n").as_bytes()).unwrap();
     }
-    f.write_all(text.as_bytes()).unwrap();
 }
 
 /// Hot reload with records flowing: Fluent Bit runs with `--enable-hot-reload` and the HTTP server on 127.0.0.1;
@@ -1611,29 +1609,63 @@ fn check_hot_reload(fb: &FluentBit, reloads: usize) -> String {
     let status = child.wait().unwrap();
     let log = log();
     assert!(status.success(), "{}: exit {status}; log:\n{log}", fb.tag());
-    // Every record once, alerts where the labels put them.
+    // Every record once, alerts where the labels put them. One exception, not svcshell's: the line tail is reading
+    // when a reload stops it can be cut (seen in 4.2.8 at most reloads, never in 5.1.1: the old instance drops the
+    // part it read, the DB offset moves past it, the new one starts mid-line and emits the rest as
+    // `{"log": "<rest>"}`). svcshell never saw the first part (its counters prove it, below) and passed the rest on;
+    // such lines are reported.
     let got = read_json_lines(&dir.join("out.ndjson"));
     let mut seen = vec![0usize; total];
+    let mut fragments: Vec<String> = Vec::new();
     for v in &got {
-        let n = v["seq"].as_u64().unwrap() as usize;
+        let Some(n) = v["seq"].as_u64() else {
+            fragments.push(
+                v["log"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: {v}", fb.tag()))
+                    .to_string(),
+            );
+            continue;
+        };
+        let n = n as usize;
         seen[n] += 1;
         let alert = v["event"]["kind"] == "alert";
         assert_eq!(alert, labels[n % labels.len()], "{}: record {n}", fb.tag());
     }
-    let lost: Vec<usize> = (0..total).filter(|&n| seen[n] == 0).collect();
     let twice = seen.iter().filter(|&&c| c > 1).count();
-    assert!(
-        lost.is_empty(),
-        "{}: records lost across reloads: {lost:?}",
-        fb.tag()
-    );
     assert_eq!(
         twice,
         0,
         "{}: records written twice across reloads",
         fb.tag()
     );
-    // Each instance, old and new, stopped with its exit line; together they counted every record.
+    let lost: Vec<usize> = (0..total).filter(|&n| seen[n] == 0).collect();
+    let cut_by_tail: Vec<usize> = lost
+        .iter()
+        .copied()
+        .filter(|&n| {
+            let mut v = valid[n % valid.len()].clone();
+            v["seq"] = Value::from(n);
+            let line = v.to_string();
+            fragments
+                .iter()
+                .any(|f| !f.is_empty() && line.ends_with(f.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        lost,
+        cut_by_tail,
+        "{}: records lost across reloads (not cut by tail)",
+        fb.tag()
+    );
+    assert_eq!(
+        fragments.len(),
+        cut_by_tail.len(),
+        "{}: fragments {fragments:?}",
+        fb.tag()
+    );
+    // Each instance, old and new, stopped with its exit line; together they counted every record they were
+    // handed, and every one of those came out.
     let exits: Vec<String> = log
         .lines()
         .filter(|l| l.contains("[filter:svcshell:svcshell.0] stopping: "))
@@ -1653,19 +1685,26 @@ fn check_hot_reload(fb: &FluentBit, reloads: usize) -> String {
         .sum();
     assert_eq!(
         counted,
-        total,
+        got.len(),
         "{}: records counted by the instances",
         fb.tag()
     );
     let mb = |k: u64| k as f64 / 1024.0;
     loud(&format!(
-        "{}: {reloads} reloads ({} SIGHUP, {http} POST /api/v2/reload), {total} records, none lost or doubled; RSS MB after each reload: {}",
+        "{}: {reloads} reloads ({} SIGHUP, {http} POST /api/v2/reload), {total} records, none lost or doubled by svcshell \
+         ({} lines cut by tail at a reload: {cut_by_tail:?}); RSS MB after each reload: {}",
         fb.tag(),
         reloads - http,
+        cut_by_tail.len(),
         rss.iter().map(|&k| format!("{:.1}", mb(k))).collect::<Vec<_>>().join(" ")
     ));
     format!(
-        "{reloads} reloads, {total} records, none lost; RSS {:.1} -> {:.1} MB",
+        "{reloads} reloads, {total} records, none lost by svcshell{}; RSS {:.1} -> {:.1} MB",
+        if cut_by_tail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} lines cut by tail at a reload)", cut_by_tail.len())
+        },
         mb(rss[1.min(rss.len() - 1)]),
         mb(*rss.last().unwrap())
     )
