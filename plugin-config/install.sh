@@ -13,10 +13,19 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$HOME/.local/lib/fluent-bit}
 
-(cd "$repo" && cargo build --release)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 case "$target_dir" in /*) ;; *) target_dir=$repo/$target_dir ;; esac
-lib=$target_dir/release/libsvcshell.so
+# The glibc the plugin needs: a plain build needs the build machine's glibc symbol versions (2.34 when built on
+# glibc 2.34 or later: dlsym, pthread_key_create, stat64 ...); with cargo-zigbuild (`pip install cargo-zigbuild
+# ziglang`) it is linked against glibc 2.28's and loads wherever Fluent Bit's images run (Debian 11 and later,
+# Amazon Linux 2023, RHEL 8 and later). SVCSHELL_PLAIN_BUILD=1 skips cargo-zigbuild.
+if [ "$(uname -m)" = x86_64 ] && [ "${SVCSHELL_PLAIN_BUILD:-}" != 1 ] && command -v cargo-zigbuild >/dev/null 2>&1; then
+    (cd "$repo" && cargo zigbuild --release --lib --target x86_64-unknown-linux-gnu.2.28)
+    lib=$target_dir/x86_64-unknown-linux-gnu/release/libsvcshell.so
+else
+    (cd "$repo" && cargo build --release)
+    lib=$target_dir/release/libsvcshell.so
+fi
 test -f "$lib" || { echo "install.sh: $lib not found" >&2; exit 1; }
 
 mkdir -p "$dest"
