@@ -1962,7 +1962,10 @@ fn pipeline_rate(
         h * 3600.0 + m * 60.0 + s
     };
     let start = stamp("[input:tail:tail.0] initializing");
-    let end = stamp("ended, stop");
+    let mut end = stamp("ended, stop");
+    if end < start {
+        end += 86_400.0; // the run crossed midnight
+    }
     // svcshell's exit line says how long it ran: `... time=0.123s (...)`.
     let own = log
         .lines()
