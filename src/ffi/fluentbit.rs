@@ -1,18 +1,28 @@
-//! The Fluent Bit v5.1.1 native filter plugin: the data symbol `filter_svcshell_plugin` that Fluent Bit
-//! `memcpy`s out of `flb-filter_svcshell.so` (a copy of this library, see `plugin-config/install.sh`), its
-//! configuration map and its callbacks. Configuration name: `svcshell`.
+//! The Fluent Bit native filter plugin for every Fluent Bit from 2.2 to 5.1: the data symbol
+//! `filter_svcshell_plugin` that Fluent Bit `memcpy`s out of `flb-filter_svcshell.so` (a copy of this library, see
+//! `plugin-config/install.sh`), its configuration maps and its callbacks. Configuration name: `svcshell`.
 //!
-//! How the plugin keeps the host's rules (`docs/FLUENTBIT.md` of the shared workspace, checked against the v5.1.1
-//! source):
+//! How the plugin keeps the host's rules (checked against the source of every line and run in real builds):
 //!
-//! - The structs Fluent Bit reads (`struct flb_filter_plugin`, 88 bytes; `struct flb_config_map`, 104 bytes) are
-//!   declared here field for field, and their sizes and offsets are pinned by `const` assertions.
+//! - Fluent Bit has no plugin ABI version and checks nothing: it copies `sizeof(struct flb_filter_plugin)` bytes
+//!   (80 in 2.2 – 3.1, 88 from 3.2) and walks the configuration map with its own `sizeof(struct flb_config_map)`
+//!   (96 before 5.0.3, 104 from 5.0.3). Both structs are declared here field for field, in each size, and pinned
+//!   by `const` assertions.
+//! - The plugin recognises its host when it is loaded: an ELF constructor ([`recognise_host_at_load`], in
+//!   `.init_array`) runs inside the host's `dlopen`, before the host reads the symbol, probes the process with
+//!   `dlsym(RTLD_DEFAULT, ...)` ([`recognise`]) and points `config_map` at the array of the host's entry size.
+//!   The 88-byte struct with `cb_notification = NULL` serves both struct sizes (an 80-byte host copies 80 bytes and
+//!   overwrites its own `_head`).
+//! - A host it cannot vouch for (not a Fluent Bit, or one older than 2.2, whose struct has no `cb_pre_run`) gets no
+//!   configuration map (so it reads none) and init callbacks in both slots (`cb_pre_run`, which is `cb_init` before
+//!   2.2, and `cb_init`) that log one error line and fail: never a crash, never a half-read configuration.
 //! - The host's instances (`struct flb_filter_instance`, `struct flb_input_instance`, `struct flb_config`) change
 //!   with build options: they are never dereferenced, only handed back to host functions.
-//! - Host functions (`flb_filter_get_property`, `flb_filter_set_context`, `flb_filter_name`, `flb_log_print`) are
-//!   resolved at run time with `dlsym(RTLD_DEFAULT, ...)`, not linked: the same `libsvcshell.so` then still loads
-//!   in any C host (the generic C API), and a host without them makes `cb_init` fail with a message instead of
-//!   failing `dlopen`.
+//! - Host functions (`flb_filter_get_property`, `flb_filter_set_context`, `flb_filter_name`, `flb_log_print`, all
+//!   in every line from 2.2) are resolved at run time with `dlsym(RTLD_DEFAULT, ...)`, not linked: the same
+//!   `libsvcshell.so` then still loads in any C host (the generic C API), and a host without them makes the start
+//!   fail with a message instead of failing `dlopen`. The library imports nothing from the host, and never calls
+//!   `flb_config_map_set` (3 arguments before 5.0.3, 4 after) nor reads the host's structs.
 //! - Unknown properties: the configuration map lists every key, so Fluent Bit itself refuses to start on an unknown
 //!   key (`unknown configuration property 'x'. The following properties are allowed: ...`) or on a key set twice.
 //!   Values are then read key by key with `flb_filter_get_property` and checked by [`crate::Config`], with the same
@@ -29,10 +39,11 @@
 //! - `cb_filter` calls [`Filter::process_chunk`]; `NoTouch` allocates nothing; a modified chunk is copied into a
 //!   `malloc`ed buffer, which Fluent Bit releases with `flb_free` (= `free`).
 
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::mem::{offset_of, size_of};
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::time::Instant;
 
 use super::{catch, mem};
@@ -72,6 +83,7 @@ pub struct FlbConfig {
 
 /// `struct mk_list` (monkey): `prev`, `next`.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct MkList {
     pub prev: *mut MkList,
     pub next: *mut MkList,
@@ -96,14 +108,19 @@ pub type CbFilter = unsafe extern "C" fn(
 /// `cb_exit`.
 pub type CbExit = unsafe extern "C" fn(*mut c_void, *mut FlbConfig) -> c_int;
 
-/// `struct flb_filter_plugin` of Fluent Bit v5.1.1 (include/fluent-bit/flb_filter.h).
+/// `struct flb_filter_plugin` (include/fluent-bit/flb_filter.h), as Fluent Bit 3.2 and later declare it (88 bytes).
+/// Fluent Bit 2.2 – 3.1 declare the same fields without `cb_notification` (80 bytes, `_head` at 64): such a host
+/// copies the first 80 bytes and overwrites its own `_head`, so this one layout serves both.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct FlbFilterPlugin {
     pub event_type: c_int,
     pub flags: c_int,
     pub name: *const c_char,
     pub description: *const c_char,
-    pub config_map: *const FlbConfigMap,
+    /// An array of [`FlbConfigMap96`] or [`FlbConfigMap104`] entries, whichever the host reads; NULL in a host
+    /// the plugin refuses (then the host reads no map at all).
+    pub config_map: *const c_void,
     pub cb_pre_run: Option<CbInit>,
     pub cb_init: Option<CbInit>,
     pub cb_filter: Option<CbFilter>,
@@ -113,20 +130,32 @@ pub struct FlbFilterPlugin {
     pub head: MkList,
 }
 
-/// `struct flb_config_map_val` (include/fluent-bit/flb_config_map.h): a union of 8 bytes, `raw`, `mult`, `_head`.
+/// `struct flb_config_map_val` from Fluent Bit 5.0.3 on: a union of 8 bytes, `raw`, `mult`, `_head` (40 bytes).
 /// Filled by the host only in its own copies of the map; zero here.
 #[repr(C)]
-pub struct FlbConfigMapVal {
+#[derive(Clone, Copy)]
+pub struct FlbConfigMapVal104 {
     pub val: u64,
     pub raw: *mut c_char,
     pub mult: *mut MkList,
     pub head: MkList,
 }
 
-/// `struct flb_config_map` of Fluent Bit v5.1.1. The host copies `type`, `name`, `def_value`, `flags`,
-/// `set_property`, `offset` and `desc` into its own list; the array ends with an entry whose `name` is NULL.
+/// `struct flb_config_map_val` before Fluent Bit 5.0.3: the union, `mult`, `_head` (32 bytes).
 #[repr(C)]
-pub struct FlbConfigMap {
+#[derive(Clone, Copy)]
+pub struct FlbConfigMapVal96 {
+    pub val: u64,
+    pub mult: *mut MkList,
+    pub head: MkList,
+}
+
+/// `struct flb_config_map` from Fluent Bit 5.0.3 on (104 bytes). The host copies `type`, `name`, `def_value`,
+/// `flags`, `set_property`, `offset` and `desc` into its own list; the array ends with an entry whose `name` is
+/// NULL.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FlbConfigMap104 {
     pub type_: c_int,
     pub name: *const c_char,
     pub def_value: *const c_char,
@@ -134,11 +163,26 @@ pub struct FlbConfigMap {
     pub set_property: c_int,
     pub offset: usize,
     pub desc: *const c_char,
-    pub value: FlbConfigMapVal,
+    pub value: FlbConfigMapVal104,
     pub head: MkList,
 }
 
-// The v5.1.1 layouts (x86-64), checked against the real headers with offsetof().
+/// `struct flb_config_map` of Fluent Bit 2.2 – 5.0.2 (96 bytes): the same without `value.raw`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FlbConfigMap96 {
+    pub type_: c_int,
+    pub name: *const c_char,
+    pub def_value: *const c_char,
+    pub flags: c_int,
+    pub set_property: c_int,
+    pub offset: usize,
+    pub desc: *const c_char,
+    pub value: FlbConfigMapVal96,
+    pub head: MkList,
+}
+
+// The layouts (x86-64), checked against the real headers of each line with offsetof().
 const _: () = assert!(size_of::<MkList>() == 16);
 const _: () = assert!(size_of::<FlbFilterPlugin>() == 88);
 const _: () = assert!(offset_of!(FlbFilterPlugin, event_type) == 0);
@@ -152,111 +196,341 @@ const _: () = assert!(offset_of!(FlbFilterPlugin, cb_filter) == 48);
 const _: () = assert!(offset_of!(FlbFilterPlugin, cb_exit) == 56);
 const _: () = assert!(offset_of!(FlbFilterPlugin, cb_notification) == 64);
 const _: () = assert!(offset_of!(FlbFilterPlugin, head) == 72);
-const _: () = assert!(size_of::<FlbConfigMapVal>() == 40);
-const _: () = assert!(offset_of!(FlbConfigMapVal, raw) == 8);
-const _: () = assert!(offset_of!(FlbConfigMapVal, mult) == 16);
-const _: () = assert!(offset_of!(FlbConfigMapVal, head) == 24);
-const _: () = assert!(size_of::<FlbConfigMap>() == 104);
-const _: () = assert!(offset_of!(FlbConfigMap, type_) == 0);
-const _: () = assert!(offset_of!(FlbConfigMap, name) == 8);
-const _: () = assert!(offset_of!(FlbConfigMap, def_value) == 16);
-const _: () = assert!(offset_of!(FlbConfigMap, flags) == 24);
-const _: () = assert!(offset_of!(FlbConfigMap, set_property) == 28);
-const _: () = assert!(offset_of!(FlbConfigMap, offset) == 32);
-const _: () = assert!(offset_of!(FlbConfigMap, desc) == 40);
-const _: () = assert!(offset_of!(FlbConfigMap, value) == 48);
-const _: () = assert!(offset_of!(FlbConfigMap, head) == 88);
+const _: () = assert!(size_of::<FlbConfigMapVal104>() == 40);
+const _: () = assert!(offset_of!(FlbConfigMapVal104, raw) == 8);
+const _: () = assert!(offset_of!(FlbConfigMapVal104, mult) == 16);
+const _: () = assert!(offset_of!(FlbConfigMapVal104, head) == 24);
+const _: () = assert!(size_of::<FlbConfigMapVal96>() == 32);
+const _: () = assert!(offset_of!(FlbConfigMapVal96, mult) == 8);
+const _: () = assert!(offset_of!(FlbConfigMapVal96, head) == 16);
+const _: () = assert!(size_of::<FlbConfigMap104>() == 104);
+const _: () = assert!(size_of::<FlbConfigMap96>() == 96);
+macro_rules! assert_map_offsets {
+    ($t:ty, $head:expr) => {
+        const _: () = assert!(offset_of!($t, type_) == 0);
+        const _: () = assert!(offset_of!($t, name) == 8);
+        const _: () = assert!(offset_of!($t, def_value) == 16);
+        const _: () = assert!(offset_of!($t, flags) == 24);
+        const _: () = assert!(offset_of!($t, set_property) == 28);
+        const _: () = assert!(offset_of!($t, offset) == 32);
+        const _: () = assert!(offset_of!($t, desc) == 40);
+        const _: () = assert!(offset_of!($t, value) == 48);
+        const _: () = assert!(offset_of!($t, head) == $head);
+    };
+}
+assert_map_offsets!(FlbConfigMap104, 88);
+assert_map_offsets!(FlbConfigMap96, 80);
 
-/// A static the host reads: raw pointers to static data only, never written (Fluent Bit copies the plugin
-/// struct and reads the map).
+/// A static the host reads: raw pointers to static data only, never written (Fluent Bit reads the map).
 #[repr(transparent)]
 pub struct HostStatic<T>(pub T);
-// SAFETY: the wrapped values hold only pointers to immutable statics and function pointers; nothing writes them.
+// SAFETY: the wrapped values hold only pointers to immutable statics; nothing writes them.
 unsafe impl<T> Sync for HostStatic<T> {}
+
+/// The exported plugin struct: written once, by [`recognise_host_at_load`] while the dynamic loader runs the
+/// library's constructors (inside the host's `dlopen`, before the host's `dlsym` and `memcpy`), read after.
+#[repr(transparent)]
+pub struct HostCell<T>(UnsafeCell<T>);
+// SAFETY: the only write happens in the ELF constructor, which the dynamic loader runs once, before `dlopen`
+// returns and so before any thread of the host can reach the symbol; every later access is a read.
+unsafe impl<T> Sync for HostCell<T> {}
+
+impl<T> HostCell<T> {
+    /// A pointer to the value (for the one write, and for reads).
+    pub fn get(&self) -> *mut T {
+        self.0.get()
+    }
+}
 
 const fn cstr(s: &'static [u8]) -> *const c_char {
     s.as_ptr() as *const c_char
 }
 
-const fn entry(name: &'static [u8], desc: &'static [u8]) -> FlbConfigMap {
-    FlbConfigMap {
+const NULL_LIST: MkList = MkList {
+    prev: ptr::null_mut(),
+    next: ptr::null_mut(),
+};
+
+const fn entry104(name: *const c_char, desc: *const c_char) -> FlbConfigMap104 {
+    FlbConfigMap104 {
         type_: FLB_CONFIG_MAP_STR,
-        name: cstr(name),
+        name,
         def_value: ptr::null(),
         flags: 0,
         set_property: 0,
         offset: 0,
-        desc: cstr(desc),
-        value: FlbConfigMapVal {
+        desc,
+        value: FlbConfigMapVal104 {
             val: 0,
             raw: ptr::null_mut(),
             mult: ptr::null_mut(),
-            head: MkList {
-                prev: ptr::null_mut(),
-                next: ptr::null_mut(),
-            },
+            head: NULL_LIST,
         },
-        head: MkList {
-            prev: ptr::null_mut(),
-            next: ptr::null_mut(),
+        head: NULL_LIST,
+    }
+}
+
+const fn entry96(name: *const c_char, desc: *const c_char) -> FlbConfigMap96 {
+    FlbConfigMap96 {
+        type_: FLB_CONFIG_MAP_STR,
+        name,
+        def_value: ptr::null(),
+        flags: 0,
+        set_property: 0,
+        offset: 0,
+        desc,
+        value: FlbConfigMapVal96 {
+            val: 0,
+            mult: ptr::null_mut(),
+            head: NULL_LIST,
         },
+        head: NULL_LIST,
     }
 }
 
 const NUMBERED_DESC: &[u8] =
     b"One more exception (EQL condition); exception_1 .. exception_16 add to `exception`.\0";
 
-/// The property keys, as the configuration map declares them (then a NULL entry). Same names as
-/// [`crate::config::KEYS`], plus the numbered exceptions.
-const MAP_LEN: usize = 6 + NUMBERED_EXCEPTIONS + 1;
-static CONFIG_MAP: HostStatic<[FlbConfigMap; MAP_LEN]> = HostStatic([
-    entry(b"mode\0", b"tag (default): every record passes, matches carry the alert fields; alerts_only: only alerts pass.\0"),
-    entry(b"exception\0", b"An EQL condition; a match that also matches it is not an alert. Set once; more with exception_1 ..\0"),
-    entry(b"exception_1\0", NUMBERED_DESC),
-    entry(b"exception_2\0", NUMBERED_DESC),
-    entry(b"exception_3\0", NUMBERED_DESC),
-    entry(b"exception_4\0", NUMBERED_DESC),
-    entry(b"exception_5\0", NUMBERED_DESC),
-    entry(b"exception_6\0", NUMBERED_DESC),
-    entry(b"exception_7\0", NUMBERED_DESC),
-    entry(b"exception_8\0", NUMBERED_DESC),
-    entry(b"exception_9\0", NUMBERED_DESC),
-    entry(b"exception_10\0", NUMBERED_DESC),
-    entry(b"exception_11\0", NUMBERED_DESC),
-    entry(b"exception_12\0", NUMBERED_DESC),
-    entry(b"exception_13\0", NUMBERED_DESC),
-    entry(b"exception_14\0", NUMBERED_DESC),
-    entry(b"exception_15\0", NUMBERED_DESC),
-    entry(b"exception_16\0", NUMBERED_DESC),
-    entry(b"max_alerts\0", b"Alerts allowed per window (default 100); 0 = no cap.\0"),
-    entry(b"alert_window\0", b"Window of the alert cap, on the record's time: 300, 300s, 5m, 1h, 1d (default 5m).\0"),
-    entry(b"sources\0", b"Record shapes to recognise, comma-separated (default: all).\0"),
-    entry(b"validate\0", b"matches (default): validate records that could match; all: validate every record.\0"),
-    FlbConfigMap {
-        name: ptr::null(),
-        desc: ptr::null(),
-        ..entry(b"\0", b"\0")
-    },
-]);
+/// The property keys with their descriptions, as the configuration map declares them (then a NULL entry). Same
+/// names as [`crate::config::KEYS`], plus the numbered exceptions.
+const KEY_COUNT: usize = 6 + NUMBERED_EXCEPTIONS;
+const MAP_LEN: usize = KEY_COUNT + 1;
+const MAP_KEYS: [(&[u8], &[u8]); KEY_COUNT] = [
+    (b"mode\0", b"tag (default): every record passes, matches carry the alert fields; alerts_only: only alerts pass.\0"),
+    (b"exception\0", b"An EQL condition; a match that also matches it is not an alert. Set once; more with exception_1 ..\0"),
+    (b"exception_1\0", NUMBERED_DESC),
+    (b"exception_2\0", NUMBERED_DESC),
+    (b"exception_3\0", NUMBERED_DESC),
+    (b"exception_4\0", NUMBERED_DESC),
+    (b"exception_5\0", NUMBERED_DESC),
+    (b"exception_6\0", NUMBERED_DESC),
+    (b"exception_7\0", NUMBERED_DESC),
+    (b"exception_8\0", NUMBERED_DESC),
+    (b"exception_9\0", NUMBERED_DESC),
+    (b"exception_10\0", NUMBERED_DESC),
+    (b"exception_11\0", NUMBERED_DESC),
+    (b"exception_12\0", NUMBERED_DESC),
+    (b"exception_13\0", NUMBERED_DESC),
+    (b"exception_14\0", NUMBERED_DESC),
+    (b"exception_15\0", NUMBERED_DESC),
+    (b"exception_16\0", NUMBERED_DESC),
+    (b"max_alerts\0", b"Alerts allowed per window (default 100); 0 = no cap.\0"),
+    (b"alert_window\0", b"Window of the alert cap, on the record's time: 300, 300s, 5m, 1h, 1d (default 5m).\0"),
+    (b"sources\0", b"Record shapes to recognise, comma-separated (default: all).\0"),
+    (b"validate\0", b"matches (default): validate records that could match; all: validate every record.\0"),
+];
 
-/// The plugin: what Fluent Bit `dlsym`s and copies (88 bytes).
-#[no_mangle]
-pub static filter_svcshell_plugin: HostStatic<FlbFilterPlugin> = HostStatic(FlbFilterPlugin {
+const fn map104() -> [FlbConfigMap104; MAP_LEN] {
+    let mut out = [entry104(ptr::null(), ptr::null()); MAP_LEN];
+    let mut i = 0;
+    while i < KEY_COUNT {
+        out[i] = entry104(cstr(MAP_KEYS[i].0), cstr(MAP_KEYS[i].1));
+        i += 1;
+    }
+    out
+}
+
+const fn map96() -> [FlbConfigMap96; MAP_LEN] {
+    let mut out = [entry96(ptr::null(), ptr::null()); MAP_LEN];
+    let mut i = 0;
+    while i < KEY_COUNT {
+        out[i] = entry96(cstr(MAP_KEYS[i].0), cstr(MAP_KEYS[i].1));
+        i += 1;
+    }
+    out
+}
+
+/// The configuration map for hosts with 104-byte entries (Fluent Bit 5.0.3 and later).
+static CONFIG_MAP_104: HostStatic<[FlbConfigMap104; MAP_LEN]> = HostStatic(map104());
+/// The configuration map for hosts with 96-byte entries (Fluent Bit 2.2 – 5.0.2).
+static CONFIG_MAP_96: HostStatic<[FlbConfigMap96; MAP_LEN]> = HostStatic(map96());
+
+/// The plugin as exported before the constructor has recognised the host: no configuration map, and both init
+/// slots (`cb_pre_run`, which is `cb_init` in Fluent Bit 2.1 and older, and `cb_init`) refuse to start.
+const REFUSING_PLUGIN: FlbFilterPlugin = FlbFilterPlugin {
     event_type: FLB_FILTER_LOGS,
     flags: 0,
     name: cstr(b"svcshell\0"),
     description: cstr(b"Elastic rule System Shells via Services (0022d47d-39c7-4f69-a232-4fe9dc7a3acd v313): tags matches as ECS alerts\0"),
-    config_map: &CONFIG_MAP.0 as *const [FlbConfigMap; MAP_LEN] as *const FlbConfigMap,
-    cb_pre_run: None,
+    config_map: ptr::null(),
+    cb_pre_run: Some(cb_refuse),
     cb_init: Some(cb_init),
     cb_filter: Some(cb_filter),
     cb_exit: Some(cb_exit),
     cb_notification: None,
-    head: MkList {
-        prev: ptr::null_mut(),
-        next: ptr::null_mut(),
+    head: NULL_LIST,
+};
+
+/// The plugin: what Fluent Bit `dlsym`s and copies (88 bytes; 80 of them in Fluent Bit 2.2 – 3.1). Laid out for
+/// the host by the constructor ([`recognise_host_at_load`]).
+#[no_mangle]
+pub static filter_svcshell_plugin: HostCell<FlbFilterPlugin> =
+    HostCell(UnsafeCell::new(REFUSING_PLUGIN));
+
+// ---- recognising the host ---------------------------------------------------------------------------------------
+
+/// The host functions the plugin calls: every Fluent Bit from 2.2 on exports them.
+const REQUIRED: [&CStr; 4] = [
+    c"flb_filter_get_property",
+    c"flb_filter_set_context",
+    c"flb_filter_name",
+    c"flb_log_print",
+];
+/// Exported from Fluent Bit 2.1.0 on (the log event decoder).
+const PROBE_2_1: &CStr = c"flb_log_event_decoder_init";
+/// Exported by Fluent Bit 2.0 and 2.1 built with the Go proxy (the default), renamed in 2.2.0.
+const PROBE_BEFORE_2_2: &CStr = c"flb_plugin_proxy_output_init";
+/// Exported from Fluent Bit 3.2.0 on: the plugin struct has `cb_notification` (88 bytes, else 80).
+const PROBE_3_2: &CStr = c"flb_notification_deliver";
+/// Exported from Fluent Bit 5.0.3 on: configuration map entries have `value.raw` (104 bytes, else 96).
+const PROBE_5_0_3: &CStr = c"flb_config_map_get_raw";
+
+/// What the plugin made of the process that loaded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recognition {
+    /// A Fluent Bit it can serve: the host's `sizeof(struct flb_filter_plugin)` and `sizeof(struct
+    /// flb_config_map)`.
+    Known {
+        plugin_size: usize,
+        map_entry_size: usize,
     },
-});
+    /// A host it cannot vouch for, and why.
+    Refused(&'static str),
+}
+
+impl Recognition {
+    /// Which Fluent Bit lines have this layout (for the start-up line).
+    pub fn lines(self) -> &'static str {
+        match self {
+            Recognition::Known {
+                plugin_size: 80,
+                map_entry_size: 96,
+            } => "Fluent Bit 2.2 - 3.1",
+            Recognition::Known {
+                plugin_size: 88,
+                map_entry_size: 96,
+            } => "Fluent Bit 3.2 - 5.0.2",
+            Recognition::Known {
+                plugin_size: 88,
+                map_entry_size: 104,
+            } => "Fluent Bit 5.0.3 or later",
+            Recognition::Known { .. } => "an unreleased Fluent Bit layout",
+            Recognition::Refused(_) => "refused",
+        }
+    }
+}
+
+/// Recognises the host from the symbols it exports (`exports(name)`: is `name` defined in the process).
+pub fn recognise(exports: &dyn Fn(&CStr) -> bool) -> Recognition {
+    for (f, why) in REQUIRED.iter().zip(REFUSED_REASONS) {
+        if !exports(f) {
+            return Recognition::Refused(why);
+        }
+    }
+    if !exports(PROBE_2_1) || exports(PROBE_BEFORE_2_2) {
+        return Recognition::Refused(REFUSED_REASONS[4]);
+    }
+    Recognition::Known {
+        plugin_size: if exports(PROBE_3_2) { 88 } else { 80 },
+        map_entry_size: if exports(PROBE_5_0_3) { 104 } else { 96 },
+    }
+}
+
+/// Lays `plugin` out for the host: the configuration map of the host's entry size, or (refused) no map and init
+/// slots that refuse.
+pub fn lay_out(plugin: &mut FlbFilterPlugin, host: Recognition) {
+    *plugin = REFUSING_PLUGIN;
+    if let Recognition::Known { map_entry_size, .. } = host {
+        plugin.config_map = if map_entry_size == 104 {
+            CONFIG_MAP_104.0.as_ptr() as *const c_void
+        } else {
+            CONFIG_MAP_96.0.as_ptr() as *const c_void
+        };
+        plugin.cb_pre_run = None;
+    }
+}
+
+/// 0 = not recognised yet; otherwise the [`Recognition`] encoded by [`encode`].
+static HOST: AtomicU8 = AtomicU8::new(0);
+/// Why a host is refused: a missing [`REQUIRED`] function (same order), or a Fluent Bit older than 2.2.
+const REFUSED_REASONS: [&str; 5] = [
+    "the process exports no flb_filter_get_property: not a Fluent Bit",
+    "the process exports no flb_filter_set_context: not a Fluent Bit",
+    "the process exports no flb_filter_name: not a Fluent Bit",
+    "the process exports no flb_log_print: not a Fluent Bit",
+    "this Fluent Bit is older than 2.2 (its plugin struct has no cb_pre_run)",
+];
+
+fn encode(r: Recognition) -> u8 {
+    match r {
+        Recognition::Known {
+            plugin_size,
+            map_entry_size,
+        } => 1 + u8::from(plugin_size == 88) + 2 * u8::from(map_entry_size == 104),
+        Recognition::Refused(why) => {
+            10 + REFUSED_REASONS.iter().position(|r| *r == why).unwrap_or(0) as u8
+        }
+    }
+}
+
+/// The host as the constructor recognised it (`Refused` when it did not run).
+pub fn host() -> Recognition {
+    match HOST.load(Relaxed) {
+        n @ 1..=4 => Recognition::Known {
+            plugin_size: if (n - 1) & 1 == 1 { 88 } else { 80 },
+            map_entry_size: if (n - 1) & 2 == 2 { 104 } else { 96 },
+        },
+        n @ 10..=14 => Recognition::Refused(REFUSED_REASONS[(n - 10) as usize]),
+        _ => Recognition::Refused("the plugin's constructor did not run (not loaded with dlopen?)"),
+    }
+}
+
+/// The ELF constructor: runs inside the host's `dlopen`, before the host looks up and copies
+/// `filter_svcshell_plugin`. Only `dlsym` lookups and one write: nothing here can fail or panic.
+extern "C" fn recognise_host_at_load() {
+    let r = recognise(&|name| !host_symbol(name.to_bytes_with_nul()).is_null());
+    HOST.store(encode(r), Relaxed);
+    // SAFETY: the one write to the exported struct (see `HostCell`): the loader runs constructors once, before
+    // `dlopen` returns, so no other code reads the struct yet.
+    lay_out(unsafe { &mut *filter_svcshell_plugin.get() }, r);
+}
+
+/// Registers [`recognise_host_at_load`] as an ELF constructor (`DT_INIT_ARRAY`), which the dynamic loader runs
+/// when it loads the library (and which also runs, harmlessly, at the start of any program linking the rlib).
+#[used]
+#[link_section = ".init_array"]
+static RECOGNISE_HOST_AT_LOAD: extern "C" fn() = recognise_host_at_load;
+
+/// `cb_pre_run` and `cb_init` of a host the plugin refuses: one error line, and a failed start.
+unsafe extern "C" fn cb_refuse(
+    _ins: *mut FlbFilterInstance,
+    _config: *mut FlbConfig,
+    _data: *mut c_void,
+) -> c_int {
+    catch(refuse).unwrap_or(-1)
+}
+
+fn refuse() -> c_int {
+    let why = match host() {
+        Recognition::Refused(why) => why,
+        Recognition::Known { .. } => "unexpected call",
+    };
+    let log = host_symbol(b"flb_log_print\0");
+    let log_print = (!log.is_null()).then(|| {
+        // SAFETY: `flb_log_print` of every Fluent Bit line has this signature; NULL was checked.
+        unsafe { std::mem::transmute::<*mut c_void, LogPrintFn>(log) }
+    });
+    log_line(
+        log_print,
+        FLB_LOG_ERROR,
+        "svcshell",
+        &format!(
+            "cannot run in this process: {why}; svcshell {} supports Fluent Bit 2.2 to 5.1",
+            crate::VERSION
+        ),
+    );
+    -1
+}
 
 /// The property keys the plugin reads, in order: each key of the map.
 pub fn property_keys() -> Vec<String> {
@@ -477,6 +751,10 @@ unsafe extern "C" fn cb_init(
 }
 
 fn init(ins: *mut FlbFilterInstance) -> c_int {
+    let layout = host();
+    if let Recognition::Refused(_) = layout {
+        return refuse();
+    }
     let host = match Host::resolve() {
         Ok(h) => h,
         Err(missing) => {
@@ -484,7 +762,7 @@ fn init(ins: *mut FlbFilterInstance) -> c_int {
                 None,
                 FLB_LOG_ERROR,
                 "svcshell",
-                &format!("the host does not export {missing}: not a Fluent Bit (v5.1.1) process"),
+                &format!("the host does not export {missing}: not a Fluent Bit process"),
             );
             return -1;
         }
@@ -507,7 +785,11 @@ fn init(ins: *mut FlbFilterInstance) -> c_int {
             return -1;
         }
     };
-    host.log(FLB_LOG_INFO, &name, &describe(&filter));
+    host.log(
+        FLB_LOG_INFO,
+        &name,
+        &format!("{} (host: {} layout)", describe(&filter), layout.lines()),
+    );
     let ctx = Box::into_raw(Box::new(Context {
         filter,
         name,
@@ -617,39 +899,162 @@ unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c
 mod tests {
     use super::*;
 
-    #[test]
-    fn map_lists_every_core_key_and_the_numbered_ones() {
-        let map = &CONFIG_MAP.0;
-        let names: Vec<String> = map[..MAP_LEN - 1]
-            .iter()
-            .map(|m| {
-                // SAFETY: every entry but the last points at a static NUL-terminated name.
-                unsafe { CStr::from_ptr(m.name) }
+    /// The names of a map's entries up to its NULL entry.
+    fn names_of(first: *const c_void, entry_size: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for k in 0..=MAP_LEN {
+            // SAFETY: `first` is one of the two static maps, whose entries are `entry_size` bytes apart and which
+            // end with a NULL name; `name` is at offset 8 in both layouts (asserted above).
+            let name =
+                unsafe { *((first as *const u8).add(k * entry_size + 8) as *const *const c_char) };
+            if name.is_null() {
+                return out;
+            }
+            // SAFETY: a static NUL-terminated name.
+            out.push(
+                unsafe { CStr::from_ptr(name) }
                     .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(names, property_keys());
-        assert!(map[MAP_LEN - 1].name.is_null());
-        for k in crate::config::KEYS {
-            assert!(names.iter().any(|n| n == k), "{k}");
+                    .into_owned(),
+            );
         }
-        for n in &names {
-            assert!(crate::config::KEYS.contains(&core_key(n)), "{n}");
+        panic!("map not terminated");
+    }
+
+    #[test]
+    fn both_maps_list_every_core_key_and_the_numbered_ones() {
+        for (first, size) in [
+            (CONFIG_MAP_104.0.as_ptr() as *const c_void, 104),
+            (CONFIG_MAP_96.0.as_ptr() as *const c_void, 96),
+        ] {
+            let names = names_of(first, size);
+            assert_eq!(names, property_keys(), "{size}");
+            for k in crate::config::KEYS {
+                assert!(names.iter().any(|n| n == k), "{k}");
+            }
+            for n in &names {
+                assert!(crate::config::KEYS.contains(&core_key(n)), "{n}");
+            }
+        }
+        for (a, b) in CONFIG_MAP_104.0.iter().zip(&CONFIG_MAP_96.0) {
+            assert_eq!(
+                (a.name, a.desc, a.type_, a.flags),
+                (b.name, b.desc, b.type_, b.flags)
+            );
         }
         assert_eq!(core_key("exception_16"), "exception");
         assert_eq!(core_key("exception_17"), "exception_17");
         assert_eq!(core_key("exception_x"), "exception_x");
     }
 
+    /// A host exporting exactly `names`.
+    fn exporting(names: &'static [&'static str]) -> impl Fn(&CStr) -> bool {
+        move |n: &CStr| names.iter().any(|x| x.as_bytes() == n.to_bytes())
+    }
+
+    const BASE: [&str; 5] = [
+        "flb_filter_get_property",
+        "flb_filter_set_context",
+        "flb_filter_name",
+        "flb_log_print",
+        "flb_log_event_decoder_init",
+    ];
+
     #[test]
-    fn plugin_struct() {
-        let p = &filter_svcshell_plugin.0;
+    fn recognises_each_line_from_its_exports() {
+        let known = |p, m| Recognition::Known {
+            plugin_size: p,
+            map_entry_size: m,
+        };
+        assert_eq!(recognise(&exporting(&BASE)), known(80, 96));
+        static V32: [&str; 6] = [
+            BASE[0],
+            BASE[1],
+            BASE[2],
+            BASE[3],
+            BASE[4],
+            "flb_notification_deliver",
+        ];
+        assert_eq!(recognise(&exporting(&V32)), known(88, 96));
+        static V503: [&str; 7] = [
+            BASE[0],
+            BASE[1],
+            BASE[2],
+            BASE[3],
+            BASE[4],
+            "flb_notification_deliver",
+            "flb_config_map_get_raw",
+        ];
+        assert_eq!(recognise(&exporting(&V503)), known(88, 104));
+        // 2.1 (Go proxy built in) and 2.0 (no log event decoder): refused.
+        static V21: [&str; 6] = [
+            BASE[0],
+            BASE[1],
+            BASE[2],
+            BASE[3],
+            BASE[4],
+            "flb_plugin_proxy_output_init",
+        ];
+        assert!(
+            matches!(recognise(&exporting(&V21)), Recognition::Refused(w) if w.contains("older than 2.2"))
+        );
+        static V20: [&str; 4] = [BASE[0], BASE[1], BASE[2], BASE[3]];
+        assert!(
+            matches!(recognise(&exporting(&V20)), Recognition::Refused(w) if w.contains("older than 2.2"))
+        );
+        // Not a Fluent Bit: the first missing function is named.
+        assert!(
+            matches!(recognise(&exporting(&[])), Recognition::Refused(w) if w.contains("flb_filter_get_property"))
+        );
+        static NO_LOG: [&str; 4] = [BASE[0], BASE[1], BASE[2], BASE[4]];
+        assert!(
+            matches!(recognise(&exporting(&NO_LOG)), Recognition::Refused(w) if w.contains("flb_log_print"))
+        );
+        // Every recognition survives the round trip through the static.
+        for r in [
+            known(80, 96),
+            known(88, 96),
+            known(80, 104),
+            known(88, 104),
+            recognise(&exporting(&V21)),
+            recognise(&exporting(&[])),
+            recognise(&exporting(&NO_LOG)),
+        ] {
+            HOST.store(encode(r), Relaxed);
+            assert_eq!(host(), r);
+        }
+        HOST.store(0, Relaxed);
+        assert!(matches!(host(), Recognition::Refused(w) if w.contains("constructor")));
+    }
+
+    #[test]
+    fn lays_out_the_struct_for_the_host() {
+        let mut p = REFUSING_PLUGIN;
+        lay_out(
+            &mut p,
+            Recognition::Known {
+                plugin_size: 80,
+                map_entry_size: 96,
+            },
+        );
+        assert_eq!(p.config_map, CONFIG_MAP_96.0.as_ptr() as *const c_void);
+        assert!(p.cb_pre_run.is_none() && p.cb_init.is_some() && p.cb_notification.is_none());
+        lay_out(
+            &mut p,
+            Recognition::Known {
+                plugin_size: 88,
+                map_entry_size: 104,
+            },
+        );
+        assert_eq!(p.config_map, CONFIG_MAP_104.0.as_ptr() as *const c_void);
+        assert!(p.cb_pre_run.is_none());
+        lay_out(&mut p, Recognition::Refused(REFUSED_REASONS[4]));
+        assert!(p.config_map.is_null());
+        assert!(p.cb_pre_run.is_some() && p.cb_init.is_some());
         // SAFETY: a static NUL-terminated name.
         let name = unsafe { CStr::from_ptr(p.name) };
         assert_eq!(name.to_str().unwrap(), "svcshell");
-        assert_eq!(p.config_map, CONFIG_MAP.0.as_ptr());
-        assert!(p.cb_init.is_some() && p.cb_filter.is_some() && p.cb_exit.is_some());
+        assert!(p.cb_filter.is_some() && p.cb_exit.is_some());
+        assert!(p.head.prev.is_null() && p.head.next.is_null());
     }
 
     #[test]

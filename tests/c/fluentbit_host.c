@@ -1,9 +1,22 @@
 /*
- * fluentbit_host.c - an emulated Fluent Bit v5.1.1 host for the svcshell filter plugin, built and run by
- * tests/fluentbit.rs (and under Valgrind by tests/c/valgrind.sh). It loads flb-filter_svcshell.so exactly as
- * Fluent Bit does - dlopen(RTLD_LAZY), dlsym("filter_svcshell_plugin"), memcpy of sizeof(struct
- * flb_filter_plugin) = 88 bytes into its own struct - and exports the host functions the plugin calls
- * (flb_filter_get_property, flb_filter_set_context, flb_filter_name, flb_log_print; link with -rdynamic).
+ * fluentbit_host.c - an emulated Fluent Bit host for the svcshell filter plugin, built (once per host layout) and
+ * run by tests/fluentbit.rs (and under Valgrind by tests/c/valgrind.sh). It loads flb-filter_svcshell.so exactly as
+ * Fluent Bit does - dlopen(RTLD_LAZY), dlsym("filter_svcshell_plugin"), memcpy of sizeof(struct flb_filter_plugin)
+ * bytes into its own struct, then a walk of the plugin's config map with its own sizeof(struct flb_config_map) -
+ * and exports the host functions the plugin calls (flb_filter_get_property, flb_filter_set_context,
+ * flb_filter_name, flb_log_print; link with -rdynamic) plus the symbols by which the plugin recognises the line.
+ *
+ * The layout is chosen when compiling:
+ *
+ *   -DHOST_PLUGIN_SIZE=80|88   sizeof(struct flb_filter_plugin): 80 in Fluent Bit 2.2 - 3.1 (no cb_notification),
+ *                              88 from 3.2 (exports flb_notification_deliver); default 88
+ *   -DHOST_MAP_SIZE=96|104     sizeof(struct flb_config_map): 96 before 5.0.3, 104 from 5.0.3 (value.raw; exports
+ *                              flb_config_map_get_raw); default 104
+ *   -DHOST_LEGACY_2_1          a Fluent Bit 2.1 host: a 72-byte struct without cb_pre_run (its cb_init is at 32)
+ *                              that exports flb_plugin_proxy_output_init; the plugin must refuse it
+ *   -DHOST_EXPECT_REFUSAL      the plugin must refuse this host: no config map, init fails with one error line
+ *                              (used with HOST_LEGACY_2_1, and for a program built without -rdynamic, which exports
+ *                              nothing: not a Fluent Bit)
  *
  * The instance, config and input-instance pointers handed to the plugin point into a PROT_NONE page: the host's
  * own functions map them back to real structs, and any dereference by the plugin would crash the test.
@@ -23,7 +36,7 @@
  *   output FILE                where the output chunk is written (for the Rust side to decode)
  *   end
  *
- * Prints "N checks passed" on success; exits 1 at the first failed check.
+ * Prints "host layout: ..." and "N checks passed" on success; exits 1 at the first failed check.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -38,7 +51,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* ---- the v5.1.1 structs, declared without Fluent Bit's headers ---------------------------------------------- */
+#ifdef HOST_LEGACY_2_1
+#undef HOST_PLUGIN_SIZE
+#define HOST_PLUGIN_SIZE 72
+#endif
+#ifndef HOST_PLUGIN_SIZE
+#define HOST_PLUGIN_SIZE 88
+#endif
+#ifndef HOST_MAP_SIZE
+#define HOST_MAP_SIZE 104
+#endif
+
+/* ---- the structs of the emulated line, declared without Fluent Bit's headers --------------------------------- */
 
 struct mk_list {
     struct mk_list *prev, *next;
@@ -52,7 +76,9 @@ struct flb_config_map_val {
         char *str;
         struct mk_list *list;
     } val;
-    char *raw;
+#if HOST_MAP_SIZE == 104
+    char *raw; /* from 5.0.3 */
+#endif
     struct mk_list *mult;
     struct mk_list _head;
 };
@@ -79,27 +105,52 @@ struct flb_filter_plugin {
     char *name;
     char *description;
     struct flb_config_map *config_map;
-    int (*cb_pre_run)(struct flb_filter_instance *, struct flb_config *, void *);
+#ifndef HOST_LEGACY_2_1
+    int (*cb_pre_run)(struct flb_filter_instance *, struct flb_config *, void *); /* from 2.2.0 */
+#endif
     int (*cb_init)(struct flb_filter_instance *, struct flb_config *, void *);
     int (*cb_filter)(const void *, size_t, const char *, int, void **, size_t *, struct flb_filter_instance *,
                      struct flb_input_instance *, void *, struct flb_config *);
     int (*cb_exit)(void *, struct flb_config *);
-    int (*cb_notification)(struct flb_filter_instance *, struct flb_config *, void *);
+#if HOST_PLUGIN_SIZE == 88
+    int (*cb_notification)(struct flb_filter_instance *, struct flb_config *, void *); /* from 3.2.0 */
+#endif
     struct mk_list _head;
 };
 
-_Static_assert(sizeof(struct flb_filter_plugin) == 88, "flb_filter_plugin is 88 bytes in v5.1.1");
+_Static_assert(sizeof(struct flb_filter_plugin) == HOST_PLUGIN_SIZE, "flb_filter_plugin size of the line");
 _Static_assert(offsetof(struct flb_filter_plugin, config_map) == 24, "config_map at 24");
+#ifdef HOST_LEGACY_2_1
+_Static_assert(offsetof(struct flb_filter_plugin, cb_init) == 32, "cb_init at 32 before 2.2");
+#else
 _Static_assert(offsetof(struct flb_filter_plugin, cb_init) == 40, "cb_init at 40");
 _Static_assert(offsetof(struct flb_filter_plugin, cb_filter) == 48, "cb_filter at 48");
 _Static_assert(offsetof(struct flb_filter_plugin, cb_exit) == 56, "cb_exit at 56");
-_Static_assert(offsetof(struct flb_filter_plugin, _head) == 72, "_head at 72");
-_Static_assert(sizeof(struct flb_config_map) == 104, "flb_config_map is 104 bytes in v5.1.1");
+#endif
+_Static_assert(offsetof(struct flb_filter_plugin, _head) == HOST_PLUGIN_SIZE - 16, "_head last");
+_Static_assert(sizeof(struct flb_config_map) == HOST_MAP_SIZE, "flb_config_map size of the line");
 _Static_assert(offsetof(struct flb_config_map, flags) == 24, "flags at 24");
 _Static_assert(offsetof(struct flb_config_map, offset) == 32, "offset at 32");
 _Static_assert(offsetof(struct flb_config_map, desc) == 40, "desc at 40");
 _Static_assert(offsetof(struct flb_config_map, value) == 48, "value at 48");
-_Static_assert(offsetof(struct flb_config_map, _head) == 88, "_head at 88");
+_Static_assert(offsetof(struct flb_config_map, _head) == HOST_MAP_SIZE - 16, "_head last");
+
+/* ---- the symbols that tell the lines apart (never called) ----------------------------------------------------- */
+
+void flb_log_event_decoder_init(void);
+void flb_log_event_decoder_init(void) { abort(); } /* from 2.1.0 */
+#if HOST_PLUGIN_SIZE == 88
+void flb_notification_deliver(void);
+void flb_notification_deliver(void) { abort(); } /* from 3.2.0 */
+#endif
+#if HOST_MAP_SIZE == 104
+void flb_config_map_get_raw(void);
+void flb_config_map_get_raw(void) { abort(); } /* from 5.0.3 */
+#endif
+#ifdef HOST_LEGACY_2_1
+void flb_plugin_proxy_output_init(void);
+void flb_plugin_proxy_output_init(void) { abort(); } /* 2.0 - 2.1, renamed in 2.2.0 */
+#endif
 
 #define FLB_FILTER_MODIFIED 1
 #define FLB_FILTER_NOTOUCH 2
@@ -202,6 +253,7 @@ static struct flb_filter_plugin plugin;
  * (counted case-sensitively, as v5.1.1 does). Returns 0 or -1. */
 static int properties_check(const struct instance *in) {
     int i, j;
+    if (plugin.config_map == NULL) return 0; /* no map: the host accepts any key */
     for (i = 0; i < in->nprops; i++) {
         const struct flb_config_map *m, *found = NULL;
         int count = 0;
@@ -259,9 +311,13 @@ static void free_instance(int id) {
     memset(in, 0, sizeof *in);
 }
 
-/* Fluent Bit's start of one instance: property check, then cb_init; -1 on failure (the instance is dropped). */
+/* Fluent Bit's start of one instance (flb_filter_init): property check, then cb_pre_run (from 2.2.0), then cb_init;
+ * -2 when the host's check refuses a key, -1 when a callback fails (the instance is dropped). */
 static int start(int id) {
     if (properties_check(&instances[id]) != 0) return -2;
+#ifndef HOST_LEGACY_2_1
+    if (plugin.cb_pre_run && plugin.cb_pre_run(opaque_instance(id), opaque_config(), NULL) != 0) return -1;
+#endif
     return plugin.cb_init(opaque_instance(id), opaque_config(), NULL) == 0 ? 0 : -1;
 }
 
@@ -365,7 +421,12 @@ static void check_plugin_struct(void) {
     CHECK(plugin.name && strcmp(plugin.name, "svcshell") == 0, "name");
     CHECK(plugin.description && strlen(plugin.description) > 0, "description");
     CHECK(plugin.cb_init && plugin.cb_filter && plugin.cb_exit, "callbacks");
-    CHECK(plugin.cb_pre_run == NULL && plugin.cb_notification == NULL, "optional callbacks unset");
+#ifndef HOST_LEGACY_2_1
+    CHECK(plugin.cb_pre_run == NULL, "no cb_pre_run");
+#endif
+#if HOST_PLUGIN_SIZE == 88
+    CHECK(plugin.cb_notification == NULL, "no cb_notification");
+#endif
     CHECK(plugin._head.prev == NULL && plugin._head.next == NULL, "_head zeroed");
     CHECK(plugin.config_map != NULL, "config_map");
     current = "config map";
@@ -604,6 +665,37 @@ static void run_manifest(const char *dir) {
     printf("%d chunk cases\n", cases);
 }
 
+/* A host the plugin must refuse: it exposes no config map (so the host reads none and accepts any key), and the
+ * start of an instance fails in the plugin's first callback with exactly one error line (in the host's log when
+ * the plugin can reach flb_log_print, else on stderr), and no context. */
+static void check_refusal(void) {
+    const char *kv[] = {"mode", "tag", "max_alerts", "5", "no_such_key", "1", NULL};
+    int id, r, lines = 0;
+    const char *p;
+    int reaches_log = dlsym(RTLD_DEFAULT, "flb_log_print") != NULL;
+    current = "refused host";
+    CHECK(plugin.config_map == NULL, "no config map for a host the plugin refuses");
+    CHECK(plugin.name && strcmp(plugin.name, "svcshell") == 0, "name");
+    log_reset();
+    id = start_with(kv);
+    r = start(id);
+    CHECK(r == -1, "the start fails in the plugin: %d", r);
+    CHECK(instances[id].set_context_calls == 0 && instances[id].context == NULL, "no context");
+    for (p = log_buf; *p; p++) lines += *p == '\n';
+    if (reaches_log) {
+        CHECK(lines == 1, "exactly one log line: %s", log_buf);
+        static const char prefix[] = "[error] [filter:svcshell:svcshell] cannot run in this process: ";
+        CHECK(strncmp(log_buf, prefix, sizeof prefix - 1) == 0 &&
+                  strstr(log_buf, "supports Fluent Bit 2.2 to 5.1") != NULL,
+              "the line says why: %s", log_buf);
+        printf("refused: %s", log_buf);
+    } else {
+        CHECK(lines == 0, "nothing reached the host's log: %s", log_buf);
+        printf("refused (line on stderr)\n");
+    }
+    stop(id);
+}
+
 int main(int argc, char **argv) {
     void *dso, *sym;
     const char *base;
@@ -624,10 +716,19 @@ int main(int argc, char **argv) {
     sym = dlsym(dso, "filter_svcshell_plugin");
     CHECK(sym != NULL && dlerror() == NULL, "dlsym filter_svcshell_plugin");
     memcpy(&plugin, sym, sizeof(struct flb_filter_plugin));
+    printf("host layout: plugin struct %d bytes, config map entry %d bytes\n", HOST_PLUGIN_SIZE, HOST_MAP_SIZE);
 
+#ifdef HOST_EXPECT_REFUSAL
+    check_refusal();
+    (void)check_plugin_struct;
+    (void)check_configuration;
+    (void)run_manifest;
+#else
+    (void)check_refusal;
     check_plugin_struct();
     check_configuration();
     if (argc > 2) run_manifest(argv[2]);
+#endif
 
     dlclose(dso);
     munmap(guard, 4096);

@@ -58,9 +58,11 @@ run "example (tag)" bash -c '"$@" > /dev/null' _ "${vg[@]}" "$out_dir/example" m
 run "example (alerts_only)" bash -c '"$@" > /dev/null' _ "${vg[@]}" "$out_dir/example" mode=alerts_only \
     <<<"$match"$'\n'"$nomatch"
 
-# The Fluent Bit plugin (src/ffi/fluentbit.rs) in the emulated v5.1.1 host (tests/c/fluentbit_host.c): the Rust test
-# builds the chunk cases from the recorded events and runs the host under the same Valgrind options.
-run "fluentbit_host (emulated Fluent Bit v5.1.1 host, recorded events)" \
+# The Fluent Bit plugin (src/ffi/fluentbit.rs) in the emulated hosts (tests/c/fluentbit_host.c): the Rust tests
+# compile one host per layout (80/88-byte plugin struct x 96/104-byte config map) and the hosts the plugin must
+# refuse (a 2.1 layout, a program that exports nothing), build the chunk cases from the recorded events, and run
+# every host under the same Valgrind options.
+run "fluentbit_host (every emulated Fluent Bit layout, recorded events; refused hosts)" \
     env SVCSHELL_FB_HOST_WRAPPER="${vg[*]}" cargo test --quiet --test fluentbit emulated_host
 
 if [ "$status" -ne 0 ]; then
