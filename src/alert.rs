@@ -10,7 +10,7 @@
 //!
 //! The edit plan is computed from scanner hits (byte offsets), so JSON ([`splice_json`]) and msgpack share it.
 
-use crate::record::{json, msgpack, FieldSet, Hit, Hits, Kind};
+use crate::record::{msgpack, FieldSet, Hit, Hits, Kind};
 use crate::rule;
 
 /// One field the alert writes: dotted path and its value as JSON text.
@@ -371,15 +371,6 @@ pub fn splice_json(spec: &AlertSpec, record: &[u8], edits: Vec<Edit>, out: &mut 
             Some(s)
         }
     });
-}
-
-/// Scans `record` for the alert fields and returns the alert output; `None` if the record cannot be read.
-pub fn alert_json(spec: &AlertSpec, record: &[u8], hits: &mut Hits) -> Option<Vec<u8>> {
-    json::scan(record, &spec.fields, hits).ok()?;
-    let edits = spec.plan(&hits.hits, hits.root);
-    let mut out = Vec::new();
-    splice_json(spec, record, edits, &mut out);
-    Some(out)
 }
 
 /// Parses an RFC 3339 / ISO 8601 timestamp (`2024-05-01T12:00:00.123Z`, `+02:00` offsets, a space for `T`)
