@@ -62,7 +62,9 @@ fn bad_max_alerts() {
 
 #[test]
 fn bad_alert_window() {
-    for v in ["0", "0s", "5x", "", "-5m", "m", "1.5m", "5 m", "forever"] {
+    for v in [
+        "0", "0s", "5x", "", "-5m", "m", "1.5m", "5 m", "forever", "+5m", "+300",
+    ] {
         let e = err(&[("alert_window", v)]);
         assert_eq!(e.key, "alert_window", "{v:?}: {e}");
     }
