@@ -9,8 +9,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use svcshell::{Action, Filter};
 
-#[path = "../fuzz/src/align.rs"]
-mod align;
+// The aligner and the alert-field list the fuzz targets check with (`fuzz/src/`).
+#[allow(dead_code)] // the fuzz targets use more of it than this test does
+#[path = "../fuzz/src/lib.rs"]
+mod fuzzref;
+use fuzzref::{alert_fields, align};
 
 /// A JSON string: its text and, per character, a choice of spelling.
 #[derive(Debug, Clone)]
@@ -353,23 +356,11 @@ fn record() -> impl Strategy<Value = String> {
         })
 }
 
-fn fields(f: &Filter) -> Vec<align::Field> {
-    f.alert_spec()
-        .leaves
-        .iter()
-        .map(|l| align::Field {
-            path: l.path.clone(),
-            json: l.json.clone(),
-            only_if_absent: l.only_if_absent,
-        })
-        .collect()
-}
-
 /// Runs `cases` generated records through `Filter::process`; every alert must align with its input. Returns
 /// the number of alerts.
 fn run(props: &[(&str, &str)], cases: u32) -> u32 {
     let f = Filter::from_properties(props).unwrap();
-    let fields = fields(&f);
+    let fields = alert_fields(&f);
     let alerts = std::cell::Cell::new(0u32);
     let mut runner = TestRunner::new(Config {
         cases,
