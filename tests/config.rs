@@ -324,3 +324,30 @@ fn default_cap_is_the_rules_max_signals_per_interval() {
     assert_eq!(f.config().alert_window, 300);
     assert_eq!(f.config().mode, Mode::Tag);
 }
+
+/// `validate=matches` (the default) reads only records holding a literal of every exact test on a sliced field:
+/// `services.exe`, and one of the four shells. A broken record missing either passes unread (no error); one
+/// holding both is read and counted as an error. `validate=all` reads every record.
+#[test]
+fn validate_matches_reads_only_records_with_both_literal_sets() {
+    // Framed as objects (so the unread ones pass the framing check) but broken inside (a missing comma).
+    let broken = [
+        (r#"{"a": "services.exe" "b": "notepad.exe"}"#, false),
+        (r#"{"a": "explorer.exe" "b": "cmd.exe"}"#, false),
+        (r#"{"a": "nothing here" "b": 1}"#, false),
+        (r#"{"a": "SERVICES.EXE" "b": "PowerShell_ISE.exe"}"#, true),
+        (r#"{"a": "services.exe" "b": "pwsh.exe"}"#, true),
+    ];
+    for (rec, read) in broken {
+        let f = Filter::from_properties(&[("validate", "matches")]).unwrap();
+        let o = f.process(rec.as_bytes());
+        assert!(matches!(o.action, Action::Pass), "{rec}");
+        assert_eq!(o.error.is_some(), read, "validate=matches: {rec}");
+        assert_eq!(f.stats().errors, u64::from(read), "{rec}");
+        let all = Filter::from_properties(&[("validate", "all")]).unwrap();
+        assert!(
+            all.process(rec.as_bytes()).error.is_some(),
+            "validate=all: {rec}"
+        );
+    }
+}

@@ -67,14 +67,6 @@ impl FieldTable {
     pub fn names(&self) -> &[String] {
         &self.names
     }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
 }
 
 /// Read access to one record's field values, as the evaluator needs it.
