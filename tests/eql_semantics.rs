@@ -1062,3 +1062,20 @@ mod reference {
         }
     }
 }
+
+/// A program keeps the text it was compiled from (for messages and `explain`), exactly as given.
+#[test]
+fn programs_keep_their_source_text() {
+    let mut fields = FieldTable::default();
+    let q = "process where process.name : \"cmd.exe\" /* c */";
+    assert_eq!(Program::compile_query(q, &mut fields).unwrap().source(), q);
+    let c = "  not host.name in (\"a\", \"b\")\n";
+    assert_eq!(
+        Program::compile_condition(c, &mut fields).unwrap().source(),
+        c
+    );
+    assert_eq!(
+        fields.names(),
+        ["process.name", "event.category", "host.name"]
+    );
+}
