@@ -1255,11 +1255,8 @@ fn check_help(fb: &FluentBit) -> String {
     format!("{} properties", keys.len())
 }
 
-/// A classic config with one svcshell section of `lines`, over the recorded events; the run's output.
-fn run_classic_with(fb: &FluentBit, name: &str, lines: &str) -> Output {
-    let dir = fb.dir(name);
-    let plugin = plugin_dir(&format!("{}-{name}-plugin", fb.tag()));
-    let conf = dir.join("fluent-bit.conf");
+/// `dir/plugins.conf`: the classic `[PLUGINS]` file that loads the plugin copy in `plugin`.
+fn write_plugins_file(dir: &Path, plugin: &Path) {
     std::fs::write(
         dir.join("plugins.conf"),
         format!(
@@ -1268,6 +1265,14 @@ fn run_classic_with(fb: &FluentBit, name: &str, lines: &str) -> Output {
         ),
     )
     .unwrap();
+}
+
+/// A classic config with one svcshell section of `lines`, over the recorded events; the run's output.
+fn run_classic_with(fb: &FluentBit, name: &str, lines: &str) -> Output {
+    let dir = fb.dir(name);
+    let plugin = plugin_dir(&format!("{}-{name}-plugin", fb.tag()));
+    let conf = dir.join("fluent-bit.conf");
+    write_plugins_file(&dir, &plugin);
     std::fs::write(
         &conf,
         format!(
@@ -1654,14 +1659,7 @@ fn check_hot_reload(fb: &FluentBit, reloads: usize) -> String {
         .local_addr()
         .unwrap()
         .port();
-    std::fs::write(
-        dir.join("plugins.conf"),
-        format!(
-            "[PLUGINS]\n    Path {}\n",
-            plugin.join("flb-filter_svcshell.so").display()
-        ),
-    )
-    .unwrap();
+    write_plugins_file(&dir, &plugin);
     let conf = dir.join("fluent-bit.conf");
     std::fs::write(
         &conf,
