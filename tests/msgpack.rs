@@ -364,3 +364,29 @@ fn generated_telemetry_of_every_shape_gets_the_json_verdict() {
         &wrong[..wrong.len().min(5)]
     );
 }
+
+/// A record that frames but cannot be read (a field the rule reads, nested deeper than the scanner follows),
+/// holding `text`.
+fn too_deep(text: &str) -> Vec<u8> {
+    let mut body = serde_json::json!(0);
+    for _ in 0..=msgpack::MAX_DEPTH {
+        body = serde_json::json!([body]);
+    }
+    record_v2(
+        Ts::Event(7, 0),
+        &serde_json::json!({"p": text, "process": {"args": body}}),
+    )
+}
+
+#[test]
+fn a_record_is_read_only_when_it_holds_a_literal_of_every_set() {
+    // Under validate=matches a record is read (so a bad one is counted) only when it holds the first literal
+    // set's `services.exe` and one of the shells of the second; holding only the first is not enough.
+    let f = nocap();
+    let only_parent = too_deep(r"C:\Windows\System32\services.exe");
+    assert_eq!(f.process_chunk(&only_parent), ChunkResult::NoTouch);
+    assert_eq!((f.stats().records, f.stats().errors), (1, 0));
+    let both = too_deep(r"C:\Windows\System32\services.exe started cmd.exe");
+    assert_eq!(f.process_chunk(&both), ChunkResult::NoTouch);
+    assert_eq!((f.stats().records, f.stats().errors), (2, 1));
+}

@@ -56,10 +56,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn pos(&self) -> Pos {
-        // Columns count characters, not bytes.
-        let col = std::str::from_utf8(&self.src[self.line_start..self.i])
-            .map(|s| s.chars().count())
-            .unwrap_or(self.i - self.line_start);
+        // Columns count characters, not bytes: every byte that does not continue a UTF-8 sequence starts one.
+        let col = self.src[self.line_start..self.i]
+            .iter()
+            .filter(|&&b| b & 0xC0 != 0x80)
+            .count();
         Pos {
             line: self.line,
             column: col as u32 + 1,

@@ -129,7 +129,7 @@ struct Needle {
     /// Its characters (lowercase ASCII) as a bit set; non-ASCII bytes are left out (an escape spelling
     /// non-ASCII text cannot fold into an ASCII literal, and a literal's own non-ASCII bytes are searched).
     chars: u128,
-    /// Offsets of the two anchor bytes in the needle (i1 < i2).
+    /// Offsets of the two anchor bytes in the needle (distinct, in either order, both below its length).
     i1: usize,
     i2: usize,
     /// The CPU has AVX2 (checked once): 32 positions per step instead of 16.
@@ -158,10 +158,7 @@ impl Needle {
         }
         let mut idx: Vec<usize> = (0..needle.len()).collect();
         idx.sort_by_key(|&k| std::cmp::Reverse(rarity(needle[k])));
-        let (mut i1, mut i2) = (idx[0], idx[1]);
-        if i1 > i2 {
-            std::mem::swap(&mut i1, &mut i2);
-        }
+        let (i1, i2) = (idx[0], idx[1]);
         let needle = needle.to_ascii_lowercase().into_boxed_slice();
         let chars = needle
             .iter()
@@ -247,8 +244,8 @@ impl Needle {
                 )
             };
             while at + 16 <= last + 1 {
-                // SAFETY: `at + 15 <= last`, so `at + 15 + i2 <= last + m - 1 < rec.len()`: both 16-byte loads
-                // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
+                // SAFETY: `at + 15 <= last`, so for each anchor offset `i < m`, `at + 15 + i <= last + m - 1 <
+                // rec.len()`: both 16-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
                 let mut mask = unsafe {
                     let v1 = _mm_loadu_si128(rec.as_ptr().add(at + self.i1) as *const __m128i);
                     let v2 = _mm_loadu_si128(rec.as_ptr().add(at + self.i2) as *const __m128i);
@@ -313,8 +310,8 @@ impl Needle {
         let (n1, n2) = (_mm512_set1_epi8(b1), _mm512_set1_epi8(b2));
         let (f1, f2) = (_mm512_set1_epi8(c1), _mm512_set1_epi8(c2));
         while at + 64 <= last + 1 {
-            // SAFETY: `at + 63 <= last`, so `at + 63 + i2 <= last + m - 1 < rec.len()`: both 64-byte loads
-            // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
+            // SAFETY: `at + 63 <= last`, so for each anchor offset `i < m`, `at + 63 + i <= last + m - 1 <
+            // rec.len()`: both 64-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
             let v1 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i);
             let v2 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i);
             let mask = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v1, f1), n1)
@@ -337,8 +334,8 @@ impl Needle {
         let (n1, n2) = (_mm256_set1_epi8(b1), _mm256_set1_epi8(b2));
         let (f1, f2) = (_mm256_set1_epi8(c1), _mm256_set1_epi8(c2));
         while at + 32 <= last + 1 {
-            // SAFETY: `at + 31 <= last`, so `at + 31 + i2 <= last + m - 1 < rec.len()`: both 32-byte loads
-            // (at `at + i1` and `at + i2`, i1 < i2 < m) stay inside `rec`.
+            // SAFETY: `at + 31 <= last`, so for each anchor offset `i < m`, `at + 31 + i <= last + m - 1 <
+            // rec.len()`: both 32-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
             let v1 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i1) as *const __m256i);
             let v2 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i);
             let e1 = _mm256_cmpeq_epi8(_mm256_or_si256(v1, f1), n1);
