@@ -48,7 +48,7 @@ pub enum Edit {
 }
 
 impl AlertSpec {
-    /// The ECS alert fields of rule v313 (SPEC §4).
+    /// The ECS alert fields of rule v313 (docs/semantics.md §3).
     pub fn for_rule() -> AlertSpec {
         use serde_json::json;
         let ids = |v: &[rule::Attack], k: usize| -> serde_json::Value {

@@ -15,7 +15,7 @@
 //! Case changes and replaced values change verdicts legitimately (`==` is case-sensitive): the property is
 //! the fast path == the baseline *on the mutant*, never mutant == seed. A mutant serde_json rejects (or that
 //! is not an object) must pass unchanged and never alert. Objects with a duplicated key are not compared (the
-//! baseline keeps the last value, the scanner sees all; SPEC §2 allows either). Mutants never contain `\n`,
+//! baseline keeps the last value, the scanner sees all; docs/semantics.md §2 allows either). Mutants never contain `\n`,
 //! so every finding is one NDJSON line that `svcshell replay` can read back.
 //!
 //! The random numbers come from a small deterministic generator ([`Rng`], SplitMix64): the same seed and
@@ -162,7 +162,7 @@ const KEYS: &[&str] = &[
     "message",
 ];
 
-/// Non-ASCII letters that must not fold to ASCII (SPEC §2): long s, Kelvin sign, dotted capital I, dotless i.
+/// Non-ASCII letters that must not fold to ASCII (docs/semantics.md §2): long s, Kelvin sign, dotted capital I, dotless i.
 const LOOKALIKES: &[(char, char)] = &[('s', 'ſ'), ('k', 'K'), ('K', 'K'), ('i', 'İ'), ('i', 'ı')];
 
 fn interesting_value(rng: &mut Rng) -> J {

@@ -1,4 +1,4 @@
-//! The alert a matching record becomes (SPEC §4), on hand-written records: the output is one valid JSON
+//! The alert a matching record becomes (docs/semantics.md §3), on hand-written records: the output is one valid JSON
 //! object without duplicate keys; it carries `event.kind: "alert"` (replacing any existing value, nested or
 //! dotted), `event.severity` / `event.risk_score` 47 as JSON integers, the `rule.*` fields and the `threat.*`
 //! fields of rule v313's MITRE ATT&CK mapping (TA0003/TA0002, T1543/T1059, T1543.003/T1059.001/T1059.003),
@@ -227,7 +227,7 @@ fn assert_same_document(input: &str, out: &Value, input_had_message: bool) {
     assert_eq!(a, b, "input:\n{input}");
 }
 
-/// Checks the alert fields SPEC §4 prescribes for rule v313.
+/// Checks the alert fields docs/semantics.md §3 prescribes for rule v313.
 fn assert_alert_fields(v: &Value) {
     assert_eq!(strs(v, "event.kind"), ["alert"], "{v}");
     for f in ["event.severity", "event.risk_score"] {
@@ -541,7 +541,7 @@ fn message_is_added_only_when_absent() {
     assert_eq!(strs(&v, "message"), [""]);
 }
 
-/// SPEC §2: "JSON `null` counts as missing"; SPEC §4: "where a record has no `message`, setting it to the rule
+/// docs/semantics.md §2: "JSON `null` counts as missing"; docs/semantics.md §3: "where a record has no `message`, setting it to the rule
 /// name". A record whose `message` is `null` has no message in Elasticsearch (nothing is indexed), so the alert
 /// must carry the rule name there (replacing the `null`), not a `null` message External Alerts cannot name.
 #[test]

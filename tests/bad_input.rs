@@ -65,7 +65,7 @@ enum Want {
     Alert,
     /// A valid object that is not an alert.
     NoAlert,
-    /// A valid object whose verdict is implementation-defined (duplicate keys: SPEC §2 allows any consistent
+    /// A valid object whose verdict is implementation-defined (duplicate keys: docs/semantics.md §2 allows any consistent
     /// choice); it must not be an error and must be the same through every face.
     Either,
 }

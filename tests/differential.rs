@@ -1,5 +1,5 @@
 //! Differential tests: the filter's verdict on generated ECS process records equals an independent reference
-//! that evaluates the rule of SPEC §1 by hand over a `serde_json::Value`, and every alert it writes is a valid
+//! that evaluates the rule of docs/semantics.md §1 by hand over a `serde_json::Value`, and every alert it writes is a valid
 //! JSON object that carries the alert fields and keeps everything else of the input.
 //!
 //! The generator ([`gen_record`]) writes records the way real shippers and attackers can: random key order;
@@ -29,7 +29,7 @@ const RULE_NAME: &str = "System Shells via Services";
 const ENTROPY: usize = 2048;
 
 // ------------------------------------------------------------------------------------------------------------
-// The reference: SPEC §1 by hand over serde_json::Value, the same one the fuzz targets use; duplicate keys
+// The reference: docs/semantics.md §1 by hand over serde_json::Value, the same one the fuzz targets use; duplicate keys
 // (serde_json's Value keeps the last; Elasticsearch rejects such documents) found by the library's detector.
 // ------------------------------------------------------------------------------------------------------------
 
@@ -685,7 +685,7 @@ fn filter() -> &'static Filter {
     F.get_or_init(|| Filter::from_properties(&[("max_alerts", "0")]).expect("filter"))
 }
 
-/// The alert fields' paths (SPEC §4), removed before comparing an alert with its input.
+/// The alert fields' paths (docs/semantics.md §3), removed before comparing an alert with its input.
 const ALERT_PATHS: &[&str] = &[
     "event.kind",
     "event.severity",
@@ -807,7 +807,7 @@ fn check_alert(input: &[u8], inv: &Value, out: &[u8]) -> Result<(), TestCaseErro
     prop_assert_eq!(strings(&outv, "rule.id"), vec![RULE_ID], "{}", ctx());
     // The rule still holds on the alert: the writer touches none of the rule's fields.
     prop_assert!(reference(&outv), "the alert no longer matches{}", ctx());
-    // message: kept when present, the rule name when absent (`null` counts as absent, SPEC §2).
+    // message: kept when present, the rule name when absent (`null` counts as absent, docs/semantics.md §2).
     let had_message = leaf_values(inv, "message").iter().any(|m| !m.is_null());
     if had_message {
         prop_assert_eq!(
@@ -915,7 +915,7 @@ proptest! {
                 if duplicate_key(&m).is_none() {
                     check_valid(&m, &v)?;
                 } else if let Action::Alert(out) = filter().process(&m).action {
-                    // Duplicate keys: any consistent verdict is fine (SPEC §2), but an alert is still JSON.
+                    // Duplicate keys: any consistent verdict is fine (docs/semantics.md §2), but an alert is still JSON.
                     prop_assert!(serde_json::from_slice::<Value>(&out).is_ok(), "{}", lossy(&out));
                 }
             }

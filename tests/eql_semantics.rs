@@ -1,7 +1,7 @@
-//! The EQL engine gives the verdicts SPEC §2 prescribes (Elasticsearch's term-query semantics), case by case.
+//! The EQL engine gives the verdicts docs/semantics.md §2 prescribes (Elasticsearch's term-query semantics), case by case.
 //!
 //! Every row of [`CASES`] is a (query, JSON document, verdict) triple whose verdict was written by hand from
-//! SPEC §2. Each row is evaluated three ways and all three must agree with the hand-written verdict:
+//! docs/semantics.md §2. Each row is evaluated three ways and all three must agree with the hand-written verdict:
 //! 1. the engine on the zero-copy scanner (`Program::compile_query` + `FieldSet` + `json::scan` + `HitsDoc`),
 //! 2. the engine on the condition alone (`Program::compile_condition`) for `any where` rows,
 //! 3. an independent reference written here (its own EQL-subset parser and its own evaluator over
@@ -44,7 +44,7 @@ fn engine_condition(cond: &str, doc: &str) -> bool {
     })
 }
 
-/// (query, document, verdict). Verdicts are written by hand from SPEC §2.
+/// (query, document, verdict). Verdicts are written by hand from docs/semantics.md §2.
 #[rustfmt::skip]
 const CASES: &[(&str, &str, bool)] = &[
     // --- `process where` is event.category == "process": case-sensitive, arrays any-of; `any where`. ---
@@ -353,7 +353,7 @@ const CASES: &[(&str, &str, bool)] = &[
     (r#"any where a == "1" and b == "1" and c == "1""#, r#"{"a":"1","b":"1"}"#, false),
     (r#"any where not (not a == "1" or not b == "1")"#, r#"{"a":"1","b":"1"}"#, true),
     ("any\nwhere\na\n==\n\"1\"", r#"{"a":"1"}"#, true),
-    // --- The rule of SPEC §1 on its own. ---
+    // --- The rule of docs/semantics.md §1 on its own. ---
     (RULE, r#"{"event":{"category":"process","type":"start"},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe","parent":{"name":"services.exe"}}}"#, true),
     (RULE, r#"{"event":{"category":["process"],"type":["start","process_start"]},"host.os.type":"windows","process":{"name":"PowerShell.EXE","args":["powershell.exe","-nop"],"parent.name":"C:\\x\\services.exe"}}"#, false),
     (RULE, r#"{"event":{"category":["process"],"type":["start","process_start"]},"host.os.type":"windows","process":{"name":"PowerShell.EXE","args":["powershell.exe","-nop"],"parent.name":"Services.Exe"}}"#, true),
@@ -363,7 +363,7 @@ const CASES: &[(&str, &str, bool)] = &[
     (RULE, r#"{"event":{"category":"process","type":"start"},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.e\u212ae","parent":{"name":"services.exe"}}}"#, false),
 ];
 
-/// The rule's query, verbatim (SPEC §1).
+/// The rule's query, verbatim (docs/semantics.md §1).
 const RULE: &str = r#"process where host.os.type == "windows" and event.type == "start" and
   process.parent.name : "services.exe" and
   process.name : ("cmd.exe", "powershell.exe", "pwsh.exe", "powershell_ise.exe") and
@@ -379,14 +379,14 @@ fn table_cases_engine_matches_hand_written_verdicts() {
         let got = engine(query, doc);
         if got != *want {
             failures.push(format!(
-                "case #{k}: {query:?} on {doc}: engine says {got}, SPEC says {want}"
+                "case #{k}: {query:?} on {doc}: engine says {got}, docs say {want}"
             ));
         }
         if let Some(cond) = query.strip_prefix("any where ") {
             let got = engine_condition(cond, doc);
             if got != *want {
                 failures.push(format!(
-                    "case #{k}: condition {cond:?} on {doc}: engine says {got}, SPEC says {want}"
+                    "case #{k}: condition {cond:?} on {doc}: engine says {got}, docs say {want}"
                 ));
             }
         }
@@ -619,7 +619,7 @@ fn valid_queries_that_look_odd_compile() {
     }
 }
 
-/// An independent reference: a small parser for the EQL subset of SPEC §2 and an evaluator over
+/// An independent reference: a small parser for the EQL subset of docs/semantics.md §2 and an evaluator over
 /// `serde_json::Value`. It shares no code with the library.
 mod reference {
     use serde_json::Value;

@@ -204,7 +204,7 @@ fn flatten(v: &Value, prefix: &str, stop: &dyn Fn(&str) -> bool, out: &mut Vec<(
     }
 }
 
-/// The alert fields (SPEC §4): dotted path → value, and whether the field is only written when absent.
+/// The alert fields (docs/semantics.md §3): dotted path → value, and whether the field is only written when absent.
 fn alert_fields(f: &Filter) -> Vec<(String, Value, bool)> {
     let leaves: Vec<(String, Value, bool)> = f
         .alert_spec()
@@ -212,7 +212,7 @@ fn alert_fields(f: &Filter) -> Vec<(String, Value, bool)> {
         .iter()
         .map(|l| (l.path.clone(), l.value.clone(), l.only_if_absent))
         .collect();
-    // The facts SPEC §4 fixes, pinned here rather than taken from the library.
+    // The facts docs/semantics.md §3 fixes, pinned here rather than taken from the library.
     let get = |p: &str| leaves.iter().find(|l| l.0 == p).map(|l| l.1.clone());
     assert_eq!(get("event.kind"), Some(json!("alert")));
     assert_eq!(get("event.severity"), Some(json!(47)));
@@ -489,7 +489,7 @@ fn events_in_every_record_form_and_timestamp_type() {
 
 #[test]
 fn the_real_fluent_bit_record_bytes() {
-    // FLUENTBIT.md: what v5.1.1 writes for `{"a":1}`; rmpv reads it as [[ext0, {}], {"a": 1}].
+    // What Fluent Bit v5.1.1 writes for `{"a":1}`; rmpv reads it as [[ext0, {}], {"a": 1}].
     let real = [
         0x92, 0x92, 0xd7, 0x00, 0x6b, 0x0b, 0x61, 0x79, 0x17, 0x3c, 0x76, 0xf0, 0x80, 0x81, 0xa1,
         0x61, 0x01,

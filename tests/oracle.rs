@@ -66,7 +66,7 @@ fn assert_agree(what: &str, f: &Filter, lines: &[Vec<u8>]) {
 fn reference_splitters_follow_the_specification() {
     use reference::{argv_4688, argv_m365, argv_sentinelone, argv_windows};
     let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    // argv_windows (SPEC §3 and Go's tests for commandLineToArgv).
+    // argv_windows (docs/shapes.md and Go's tests for commandLineToArgv).
     assert_eq!(
         argv_windows("\"C:\\Windows\\system32\\notepad.exe\" "),
         v(&["C:\\Windows\\system32\\notepad.exe"])

@@ -1,4 +1,4 @@
-//! Raw-source detection and derivations (SPEC §3):
+//! Raw-source detection and derivations (docs/shapes.md):
 //! - the real Winlogbeat fixtures in `tests/data/fixtures/winlogbeat/` (raw `collection_*` next to Elastic's
 //!   ECS `ingest_*` output): the values svcshell derives from each raw process start, and the values the
 //!   independent reference (`tests/support/reference.rs`) derives, equal the ECS values Elastic's pipeline
@@ -195,7 +195,7 @@ fn fixture_positives_made_by_editing_copies() {
             e["process"]["name"] = json!("cmd.exe");
             e["process"]["parent"]["name"] = json!("services.exe");
             // Without host.os.type Elastic does not alert on the ECS document; the raw record counts as
-            // windows (SPEC §3 note on os).
+            // windows (docs/shapes.md note on os).
             assert!(!alert(&f, &e), "{what}: ECS without host.os.type");
             assert!(alert(&f, &r), "{what}: raw");
             e["host"]["os"] = json!({"type": "windows"});

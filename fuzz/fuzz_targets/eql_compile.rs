@@ -8,7 +8,7 @@
 //!
 //! The same bytes as a condition tree (`arbitrary`): rendered to EQL text (escapes, raw strings, wildcards,
 //! lists, `in~`, comments, optional parentheses), it must compile; on documents drawn from its own literals it
-//! must evaluate as a small interpreter of SPEC §2 written here says; and as a filter exception, on the
+//! must evaluate as a small interpreter of docs/semantics.md §2 written here says; and as a filter exception, on the
 //! matching record carrying those values (in fields the rule does not read), it must except the record exactly
 //! when the interpreter says the condition holds.
 #![no_main]
@@ -261,7 +261,7 @@ fn fold(c: char) -> char {
     c.to_ascii_lowercase()
 }
 
-/// `*` any run of characters, `?` exactly one, anchored, ASCII case-insensitive (SPEC §2).
+/// `*` any run of characters, `?` exactly one, anchored, ASCII case-insensitive (docs/semantics.md §2).
 fn wildcard(p: &[char], v: &[char]) -> bool {
     // match[i][j]: p[i..] matches v[j..].
     let mut m = vec![vec![false; v.len() + 1]; p.len() + 1];
@@ -278,7 +278,7 @@ fn wildcard(p: &[char], v: &[char]) -> bool {
     m[0][0]
 }
 
-/// SPEC §2 on a document that maps each of `FIELDS` to its string values.
+/// docs/semantics.md §2 on a document that maps each of `FIELDS` to its string values.
 fn interpret(c: &C, doc: &[Vec<String>]) -> bool {
     match c {
         C::And(a, b) => interpret(a, doc) && interpret(b, doc),

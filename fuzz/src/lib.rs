@@ -1,7 +1,7 @@
 //! Shared pieces of the fuzz targets (and of `tests/differential.rs`, which includes this file): an
-//! independent reference for the rule (SPEC §1, ECS fields only) over a `serde_json::Value`, duplicate-key
+//! independent reference for the rule (docs/semantics.md §1, ECS fields only) over a `serde_json::Value`, duplicate-key
 //! detection (serde_json keeps the last value of a duplicated key, the
-//! scanner sees every value: SPEC §2 leaves the choice free, so such records are not compared), and the
+//! scanner sees every value: docs/semantics.md §2 leaves the choice free, so such records are not compared), and the
 //! filter configurations the targets share; [`align`] checks an alert's bytes against its input.
 
 use serde_json::Value;
@@ -78,7 +78,7 @@ pub fn ascii_ieq(a: &str, b: &str) -> bool {
         && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
 }
 
-/// SPEC §1 on the ECS fields of an object, by hand.
+/// docs/semantics.md §1 on the ECS fields of an object, by hand.
 pub fn reference_ecs(v: &Value) -> bool {
     let any = |field: &str, pred: &dyn Fn(&str) -> bool| strings(v, field).into_iter().any(pred);
     v.is_object()
@@ -130,7 +130,7 @@ pub fn assert_aligned(input: &[u8], alert: &[u8], fields: &[align::Field]) {
 pub enum Serde {
     /// Not JSON, or not an object: must pass unchanged (never alert).
     Rejected,
-    /// An object with a duplicated key: not compared (any consistent choice is fine, SPEC §2).
+    /// An object with a duplicated key: not compared (any consistent choice is fine, docs/semantics.md §2).
     Duplicates,
     /// An object: the verdicts must agree.
     Object(Value),

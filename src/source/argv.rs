@@ -1,5 +1,5 @@
 //! Deriving ECS process fields from raw Windows command lines and image paths, the way Elastic's
-//! ingest pipelines do (SPEC §3, "Derivations").
+//! ingest pipelines do (docs/shapes.md, "Derivations").
 //!
 //! A shipper-side filter sees raw records (Sysmon / Security 4688 event data, SentinelOne Cloud
 //! Funnel, Microsoft Defender), while Elastic evaluates the rule on the ECS fields its ingest
@@ -58,7 +58,7 @@ fn push_backslashes(buf: &mut Vec<u8>, n: usize) {
     buf.resize(buf.len() + n, b'\\');
 }
 
-/// `argv_windows` (Sysmon, SentinelOne): Go's Windows command-line splitting as in SPEC §3.
+/// `argv_windows` (Sysmon, SentinelOne): Go's Windows command-line splitting as in docs/shapes.md.
 ///
 /// Calls `f` for each argument in order; stops early and returns true as soon as `f` returns
 /// true; returns false otherwise. `buf` is caller-provided scratch (cleared and reused; no other
@@ -184,7 +184,7 @@ fn java_whitespace_len(cmd: &[u8], i: usize) -> usize {
 }
 
 /// `argv_4688` (Security 4688): every `"` toggles quoting and stays in the token; whitespace
-/// outside quotes ends a token (Java `Character.isWhitespace` set, see SPEC; double spaces give
+/// outside quotes ends a token (Java `Character.isWhitespace` set, see docs/shapes.md; double spaces give
 /// empty args, trailing whitespace a trailing `""`). No allocation: arguments are sub-slices of
 /// `cmd`.
 ///

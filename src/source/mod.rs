@@ -1,5 +1,5 @@
 //! Raw record shapes as shippers carry them, and how the rule's ECS fields are derived from them the way
-//! Elastic's ingest pipelines do (SPEC §3). `argv` holds the command-line splitters and image-path basenames.
+//! Elastic's ingest pipelines do (docs/shapes.md). `argv` holds the command-line splitters and image-path basenames.
 //!
 //! A [`Profiles`] knows the enabled shapes (the `sources` property) and the raw field paths they read; the
 //! filter's [`crate::record::FieldSet`] is the rule/exception [`FieldTable`] names followed by those paths,
