@@ -163,7 +163,8 @@ impl Filter {
             message: m,
         })?;
         // Only fields every shape derives as one contiguous slice of a raw value can anchor the prefilter.
-        let sliced: Vec<usize> = source::SLICED_FIELDS
+        let sliced: Vec<usize> = profiles
+            .sliced_fields()
             .iter()
             .filter_map(|f| fields.get(f))
             .collect();
