@@ -679,21 +679,23 @@ impl Proc {
                         "ImageHash",
                     ])
                 };
-                // The os the generic event carries decides the platform, sometimes not one the pipeline knows.
-                let windows = self.os.as_ref().is_none_or(|o| *o == json!("windows"));
-                let platform = if rng.chance(0.08) {
-                    rng.pick(&[
-                        json!(null),
-                        json!("win"),
-                        json!("Windows"),
-                        json!(1),
-                        json!("iOS"),
-                    ])
-                    .clone()
-                } else if windows {
-                    json!("Win")
-                } else {
-                    json!(*rng.pick(&["Lin", "Mac"]))
+                // The os the generic event carries decides the platform; an odd os gives a platform the
+                // pipeline does not know (or none).
+                let platform = match &self.os {
+                    None => json!("Win"),
+                    Some(o) if *o == json!("windows") => json!("Win"),
+                    Some(o) if *o == json!("linux") => json!("Lin"),
+                    Some(o) if *o == json!("macos") => json!("Mac"),
+                    Some(_) => rng
+                        .pick(&[
+                            json!(null),
+                            json!("win"),
+                            json!("Windows"),
+                            json!(1),
+                            json!("iOS"),
+                            json!(["Win"]),
+                        ])
+                        .clone(),
                 };
                 // FDR writes Windows images as device paths; some records keep a drive letter, a bare name,
                 // a POSIX path or the `/` of a cloning runc.
@@ -710,6 +712,16 @@ impl Proc {
                         self.child
                     ),
                 };
+                // Arguments the pipeline's `remove_nulls` drops.
+                let cmd = if rng.chance(0.1) {
+                    format!(
+                        "{} - none \"\" {}",
+                        self.cmd,
+                        rng.pick(&["-", "none", "\"-\"", "x"])
+                    )
+                } else {
+                    self.cmd.clone()
+                };
                 let parent = match rng.below(12) {
                     0 => json!(null),
                     1 => json!(*rng.pick(&["-", "none", ""])),
@@ -722,7 +734,7 @@ impl Proc {
                     ("event_platform", platform),
                     ("timestamp", json!("1743508799999")),
                     ("ImageFileName", json!(image)),
-                    ("CommandLine", json!(self.cmd)),
+                    ("CommandLine", json!(cmd)),
                     ("ParentBaseFileName", parent),
                     ("ParentProcessId", json!("3000051703140")),
                     ("aid", json!("40b756af7c1d76ef66cb380d94090915")),
