@@ -38,8 +38,10 @@
 //! | `m365` | `ProcessCreated` | `windows` if `OSPlatform` says so | `FileName` | `InitiatingProcessFileName` | `ProcessCommandLine` |
 //! | `crowdstrike_fdr` | [`FDR_STARTS`] | `event_platform` `Lin`/`Mac`/`Win`/`iOS` | `ImageFileName` ([`fdr_basename`]) | `ParentBaseFileName` | `CommandLine`, Go splitter |
 //!
-//! CrowdStrike FDR follows Elastic's `crowdstrike` integration (`fdr` data stream, pipelines `default` and
-//! `categorize`): `process.args` exist only when `event_platform` gives `host.os.type`; the pipeline's final
+//! CrowdStrike FDR follows Elastic's `crowdstrike` integration (elastic/integrations,
+//! `packages/crowdstrike/data_stream/fdr/elasticsearch/ingest_pipeline/default.yml` and `categorize.yml`,
+//! generated from `packages/crowdstrike/_dev/scripts/fdr-gen/default.go` at commit 805eec9f and
+//! `categorize.json` at commit b3a54b92): `process.args` exist only when `event_platform` gives `host.os.type`; the pipeline's final
 //! `remove_nulls` drops `""`, `-` and `none` from the names and from the arguments; an executable of exactly
 //! `/` takes its name from the first argument. The parent name is the event's own `ParentBaseFileName`: the
 //! pipeline does no `ParentProcessId` / `aid` join across events, so a process start without that key has no
@@ -607,6 +609,9 @@ pub fn fdr_basename(exe: &[u8]) -> Option<&[u8]> {
     })
 }
 
+/// Calls its argument with the first argument of a record's command line (true when that call did).
+type FirstArg<'a> = dyn FnMut(&mut dyn FnMut(&[u8]) -> bool) -> bool + 'a;
+
 /// `process.name` of an FDR process start from one `ImageFileName` value, as the `fdr` pipeline ends with it:
 /// [`fdr_basename`]; when the executable is exactly `/` (a cloning `runc`), script
 /// `parse_process_name_from_command_line` takes the first non-empty argument of the split command line
@@ -615,7 +620,7 @@ pub fn fdr_basename(exe: &[u8]) -> Option<&[u8]> {
 fn fdr_name(
     exe: &[u8],
     has_os: bool,
-    first_arg: &mut dyn FnMut(&mut dyn FnMut(&[u8]) -> bool) -> bool,
+    first_arg: &mut FirstArg,
     pred: &mut dyn FnMut(&[u8]) -> bool,
 ) -> bool {
     let Some(name) = fdr_basename(exe) else {

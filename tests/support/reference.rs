@@ -332,7 +332,7 @@ pub fn argv_fdr(cmd: &str) -> Vec<String> {
 pub fn fdr_process_name(exe: &str) -> String {
     for sep in ['\\', '/'] {
         if exe.starts_with(sep) {
-            return exe.split(sep).last().unwrap_or("").to_string();
+            return exe.split(sep).next_back().unwrap_or("").to_string();
         }
     }
     exe.to_string()
