@@ -54,7 +54,7 @@ pub mod argv;
 
 use std::cell::RefCell;
 
-use crate::eql::{Document, FieldTable};
+use crate::eql::{Document, FieldTable, Program};
 use crate::record::{Hits, Kind};
 
 /// A record shape (the names are the `sources` property's values).
@@ -121,8 +121,9 @@ pub const ECS_FIELDS: [&str; 6] = [
 /// value, or the basename of an image path), so a literal such a field must equal also appears in the raw
 /// record: the literal prefilter may only be anchored on these. `event.*` and `host.os.type` are derived
 /// from other values (or defaulted) by raw shapes, and `process.args` is split from a command line.
-/// `crowdstrike_fdr` can take `process.name` from a split argument (see [`fdr_name`]), so with that shape
-/// enabled only `process.parent.name` is sliced ([`Profiles::sliced_fields`]).
+/// One exception: `crowdstrike_fdr` takes `process.name` from a split argument when the executable is `/`
+/// (see [`fdr_name`]); such a record carries the key `ImageFileName`, which [`Profiles::prefilter_sets`] adds
+/// to the literal set of `process.name` while that shape is enabled.
 pub const SLICED_FIELDS: [&str; 2] = ["process.name", "process.parent.name"];
 
 const CATEGORY: usize = 0;
@@ -327,14 +328,22 @@ impl Profiles {
         self.enabled[s as usize]
     }
 
-    /// The [`SLICED_FIELDS`] that every enabled shape derives as a slice of one raw value (what the literal
-    /// prefilter may be anchored on).
-    pub fn sliced_fields(&self) -> &'static [&'static str] {
+    /// The literal sets the prefilter may require of a record `rule` can match: the rule's exact tests on
+    /// [`SLICED_FIELDS`] (`table` holds its fields). With `crowdstrike_fdr` enabled, the `process.name` set
+    /// also accepts `ImageFileName`, the key of every record whose name that shape may build from a split
+    /// argument (not a slice of the record).
+    pub fn prefilter_sets<'r>(&self, rule: &'r Program, table: &FieldTable) -> Vec<Vec<&'r [u8]>> {
+        let sliced: Vec<usize> = SLICED_FIELDS.iter().filter_map(|f| table.get(f)).collect();
+        let mut sets = rule.required_literals(&sliced);
         if self.enabled(Shape::CrowdstrikeFdr) {
-            &SLICED_FIELDS[1..]
-        } else {
-            &SLICED_FIELDS
+            if let Some(name) = table.get(ECS_FIELDS[NAME]) {
+                let name_sets = rule.required_literals(&[name]);
+                for set in sets.iter_mut().filter(|s| name_sets.contains(s)) {
+                    set.push(b"ImageFileName");
+                }
+            }
         }
+        sets
     }
 
     #[inline]
