@@ -412,8 +412,107 @@ fn unknown_source_names_are_a_config_error_naming_sources() {
         "ecs",
         "ECS, m365",
         "winlogbeat_sysmon,winlogbeat_security,nxlog,evtx,winevtlog,sentinelone,m365,ecs",
+        "crowdstrike_fdr",
+        " CrowdStrike_FDR ,ecs",
     ] {
         assert!(Filter::from_properties(&[("sources", ok)]).is_ok(), "{ok}");
+    }
+}
+
+fn fdr_start(image: &str, parent: &str, cmd: &str) -> Value {
+    json!({"event_simpleName": "ProcessRollup2", "event_platform": "Win", "name": "ProcessRollup2V19",
+        "aid": "40b756af7c1d76ef66cb380d94090915", "ImageFileName": image, "ParentBaseFileName": parent,
+        "CommandLine": cmd})
+}
+
+#[test]
+fn crowdstrike_fdr_recognition_derivations_and_detection_order() {
+    let f = filter();
+    let shell = "\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe";
+    let r = fdr_start(shell, "services.exe", "cmd.exe /c \"net user\" - none \"\"");
+    assert!(alert(&f, &r));
+    let (shape, values) = explain(&f, &r);
+    assert_eq!(shape, Some("crowdstrike_fdr"));
+    assert_eq!(field(&values, "process.name"), ["cmd.exe"]);
+    assert_eq!(field(&values, "host.os.type"), ["windows"]);
+    // `remove_nulls` drops the `-`, `none` and empty arguments.
+    assert_eq!(
+        field(&values, "process.args"),
+        ["cmd.exe", "/c", "net user"]
+    );
+    // Every process start of the categorize table counts; other events and other spellings do not.
+    for name in [
+        "SyntheticProcessRollup2",
+        "ServiceStarted",
+        "WmiCreateProcess",
+        "ProcessRollup",
+    ] {
+        let mut x = r.clone();
+        x["event_simpleName"] = json!(name);
+        assert!(alert(&f, &x), "{name}");
+    }
+    for name in [
+        "ProcessRollup2Stats",
+        "EndOfProcess",
+        "PROCESSROLLUP2",
+        "ProcessRollup2V19",
+    ] {
+        let mut x = r.clone();
+        x["event_simpleName"] = json!(name);
+        assert!(!alert(&f, &x), "{name}");
+        assert_eq!(
+            explain(&f, &x),
+            (Some("crowdstrike_fdr"), explain(&f, &json!({})).1)
+        );
+    }
+    // The shape comes last: the keys of every other shape win, and ECS fields win over everything.
+    let mut x = wlb_sysmon("notepad.exe", "explorer.exe", "notepad.exe");
+    x.as_object_mut()
+        .unwrap()
+        .extend(r.as_object().unwrap().clone());
+    assert_eq!(explain(&f, &x).0, Some("winlogbeat_sysmon"));
+    assert!(!alert(&f, &x));
+    let mut x = r.clone();
+    x["meta"] = json!({"event": {"name": "TCPV4"}});
+    assert_eq!(explain(&f, &x).0, Some("sentinelone"));
+    assert!(!alert(&f, &x));
+    let mut x = r.clone();
+    x["process"] = json!({"name": "notepad.exe"});
+    assert_eq!(explain(&f, &x).0, Some("ecs"));
+    assert!(!alert(&f, &x));
+    // `sources` decides: without crowdstrike_fdr the record has no shape; with only it, a Sysmon record
+    // has none.
+    let only_ecs = Filter::from_properties(&[("max_alerts", "0"), ("sources", "ecs")]).unwrap();
+    assert!(!only_ecs.matches(&bytes(&r)).unwrap());
+    assert_eq!(explain(&only_ecs, &r).0, None);
+    let only_fdr =
+        Filter::from_properties(&[("max_alerts", "0"), ("sources", "crowdstrike_fdr")]).unwrap();
+    assert!(only_fdr.matches(&bytes(&r)).unwrap());
+    let sysmon = wlb_sysmon("cmd.exe", "services.exe", "cmd.exe");
+    assert!(!only_fdr.matches(&bytes(&sysmon)).unwrap());
+    assert_eq!(explain(&only_fdr, &sysmon).0, None);
+    // No parent name without ParentBaseFileName: the pipeline joins nothing on ParentProcessId.
+    let mut x = r.clone();
+    x.as_object_mut().unwrap().remove("ParentBaseFileName");
+    x["ParentProcessId"] = json!("3000051703140");
+    assert!(!alert(&f, &x));
+    assert!(field(&explain(&f, &x).1, "process.parent.name").is_empty());
+    // Names: a device path or a POSIX path is split, a drive-letter path is kept whole.
+    for (image, name) in [
+        ("\\??\\C:\\Windows\\system32\\conhost.exe", "conhost.exe"),
+        ("/usr/bin/pwsh", "pwsh"),
+        ("C:\\Windows\\cmd.exe", "C:\\Windows\\cmd.exe"),
+        ("cmd.exe", "cmd.exe"),
+    ] {
+        let x = fdr_start(image, "services.exe", "x");
+        assert_eq!(field(&explain(&f, &x).1, "process.name"), [name], "{image}");
+    }
+    for image in ["\\Windows\\", "/", "-", "none", ""] {
+        let x = fdr_start(image, "services.exe", "");
+        assert!(
+            field(&explain(&f, &x).1, "process.name").is_empty(),
+            "{image}"
+        );
     }
 }
 
