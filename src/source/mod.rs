@@ -21,7 +21,6 @@
 //! 5. `meta.event.name` → `sentinelone` (start: `PROCESSCREATION`).
 //! 6. `category` containing `DeviceProcessEvents` (ASCII case-insensitive) → `m365` (start: `properties.ActionType`
 //!    containing `processcreated`).
-//!
 //! 7. Top-level `event_simpleName` → `crowdstrike_fdr` (CrowdStrike Falcon Data Replicator JSON lines; start:
 //!    one of [`FDR_STARTS`]).
 //!
@@ -41,9 +40,9 @@
 //! CrowdStrike FDR follows Elastic's `crowdstrike` integration (elastic/integrations,
 //! `packages/crowdstrike/data_stream/fdr/elasticsearch/ingest_pipeline/default.yml` and `categorize.yml`,
 //! generated from `packages/crowdstrike/_dev/scripts/fdr-gen/default.go` at commit 805eec9f and
-//! `categorize.json` at commit b3a54b92): `process.args` exist only when `event_platform` gives `host.os.type`; the pipeline's final
-//! `remove_nulls` drops `""`, `-` and `none` from the names and from the arguments; an executable of exactly
-//! `/` takes its name from the first argument. The parent name is the event's own `ParentBaseFileName`: the
+//! `categorize.json` at commit b3a54b92): `process.args` exist only when `event_platform` gives
+//! `host.os.type`; the pipeline's final `remove_nulls` drops `""`, `-` and `none` from the names and from the
+//! arguments; an executable of exactly `/` takes its name from the first argument. The parent name is the event's own `ParentBaseFileName`: the
 //! pipeline does no `ParentProcessId` / `aid` join across events, so a process start without that key has no
 //! parent name in Elastic either. Only process starts derive the six fields: for other FDR events the
 //! pipeline takes the process fields from keys that depend on the event's category (library, driver,
