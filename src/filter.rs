@@ -163,12 +163,8 @@ impl Filter {
             message: m,
         })?;
         // Only fields every shape derives as one contiguous slice of a raw value can anchor the prefilter.
-        let sliced: Vec<usize> = source::SLICED_FIELDS
-            .iter()
-            .filter_map(|f| fields.get(f))
-            .collect();
         let prefilter = match config.validate {
-            Validate::Matches => Prefilter::new(&rule.required_literals(&sliced)),
+            Validate::Matches => Prefilter::new(&profiles.prefilter_sets(&rule, &fields)),
             Validate::All => None,
         };
         Ok(Filter {

@@ -238,6 +238,7 @@ fn hard_cmd() -> impl Strategy<Value = String> {
         "\\\\\\\"",
         "\\\\\\\\\"",
         "-",
+        "none",
         "a",
         "/c",
         "cmd.exe",

