@@ -437,7 +437,9 @@ impl Candidate {
             }
         }
         // Settings that change what the query means: refused rather than ignored.
-        if o.get("filters").is_some_and(|f| !matches!(f, Value::Array(a) if a.is_empty())) {
+        if o.get("filters")
+            .is_some_and(|f| !matches!(f, Value::Array(a) if a.is_empty()))
+        {
             return Err(err(
                 "filters",
                 "`filters` (Kibana query filters added to the EQL query) are not supported".into(),
@@ -462,11 +464,12 @@ impl Candidate {
             ));
         }
         let risk_score = match o.get("risk_score") {
-            Some(v) => v
-                .as_u64()
-                .filter(|&r| r <= 100)
-                .ok_or_else(|| err("risk_score", "`risk_score` must be a whole number 0 to 100".into()))?
-                as u32,
+            Some(v) => v.as_u64().filter(|&r| r <= 100).ok_or_else(|| {
+                err(
+                    "risk_score",
+                    "`risk_score` must be a whole number 0 to 100".into(),
+                )
+            })? as u32,
             None => return Err(err("risk_score", "the rule has no `risk_score`".into())),
         };
         let version = match o.get("version") {
@@ -486,12 +489,17 @@ impl Candidate {
             Some(i) => crate::config::parse_duration(&i)
                 .filter(|&s| s > 0)
                 .ok_or_else(|| {
-                    err("interval", format!("`interval = \"{i}\"` is not a duration like 5m"))
+                    err(
+                        "interval",
+                        format!("`interval = \"{i}\"` is not a duration like 5m"),
+                    )
                 })?,
         };
         let mut frameworks: Vec<String> = Vec::new();
         let (mut tactics, mut techniques, mut subtechniques) = (Vec::new(), Vec::new(), Vec::new());
-        let bad_threat = || err("threat", "`threat` entries must hold `framework`, `tactic` {id, name, reference} and `technique` lists".into());
+        let bad_threat = || {
+            err("threat", "`threat` entries must hold `framework`, `tactic` {id, name, reference} and `technique` lists".into())
+        };
         let entry = |v: &Value| -> Option<Technique> {
             let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
             Some(Technique {
@@ -513,7 +521,10 @@ impl Candidate {
             }
         };
         for t in list(o.get("threat")).ok_or_else(bad_threat)? {
-            let fw = t.get("framework").and_then(Value::as_str).ok_or_else(bad_threat)?;
+            let fw = t
+                .get("framework")
+                .and_then(Value::as_str)
+                .ok_or_else(bad_threat)?;
             if !frameworks.iter().any(|f| f == fw) {
                 frameworks.push(fw.to_string());
             }
@@ -528,8 +539,7 @@ impl Candidate {
         }
         let rule = Rule {
             category: tactics.first().map(|t| t.name.clone()),
-            ruleset: (o.get("immutable") == Some(&Value::Bool(true)))
-                .then(|| RULESET.to_string()),
+            ruleset: (o.get("immutable") == Some(&Value::Bool(true))).then(|| RULESET.to_string()),
             rule_id,
             name,
             version,
@@ -591,7 +601,10 @@ fn candidates(text: &str, file: &str) -> Result<Vec<Candidate>, RuleError> {
         let mut out = Vec::new();
         for (at, line) in lines {
             let v: Value = serde_json::from_str(line).map_err(|e| {
-                err(at + nth_char_offset(line, e.column().saturating_sub(1)), format!("not a JSON object: {e}"))
+                err(
+                    at + nth_char_offset(line, e.column().saturating_sub(1)),
+                    format!("not a JSON object: {e}"),
+                )
             })?;
             let Value::Object(obj) = v else {
                 return Err(err(at, "not a JSON object".into()));
@@ -675,7 +688,10 @@ fn toml_to_json(v: &toml::de::DeValue) -> Value {
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => {
             let digits: String = i.as_str().chars().filter(|&c| c != '_').collect();
-            let digits = digits.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
+            let digits = digits
+                .trim_start_matches("0x")
+                .trim_start_matches("0o")
+                .trim_start_matches("0b");
             match i64::from_str_radix(digits.trim_start_matches('+'), i.radix()) {
                 Ok(n) => Value::from(n),
                 Err(_) => Value::String(i.as_str().to_string()),
@@ -770,7 +786,14 @@ fn query_offset(text: &str, at: usize, p: Pos) -> usize {
     } else if rest.starts_with('\'') {
         (1, Escapes::None)
     } else if rest.starts_with('"') {
-        (1, if text[..at].trim_end().ends_with(':') { Escapes::Json } else { Escapes::Toml })
+        (
+            1,
+            if text[..at].trim_end().ends_with(':') {
+                Escapes::Json
+            } else {
+                Escapes::Toml
+            },
+        )
     } else {
         return at;
     };
@@ -821,7 +844,8 @@ enum Escapes {
 fn escape_len(s: &str, esc: Escapes) -> (usize, Option<char>) {
     let b = s.as_bytes();
     let hex = |from: usize, n: usize| -> Option<u32> {
-        s.get(from..from + n).and_then(|h| u32::from_str_radix(h, 16).ok())
+        s.get(from..from + n)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
     };
     match b.get(1) {
         Some(b'n') => (2, Some('\n')),

@@ -575,7 +575,13 @@ fn rule_show(filter: &Filter) -> io::Result<()> {
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let or_none = |s: String| if s.is_empty() { "(none)".to_string() } else { s };
+    let or_none = |s: String| {
+        if s.is_empty() {
+            "(none)".to_string()
+        } else {
+            s
+        }
+    };
     o += &format!("name:          {}\n", r.name);
     o += &format!("rule_id:       {}\n", r.rule_id);
     o += &format!(
@@ -634,18 +640,15 @@ fn rule_show(filter: &Filter) -> io::Result<()> {
         .map_err(|e| io::Error::other(e.to_string()))?;
     let fields = table.names();
     o += "fields read, per enabled shape (derived: from the shape's raw fields; as is: from the record itself):\n";
-    for s in Shape::ALL.into_iter().filter(|&s| filter.profiles().enabled(s)) {
+    for s in Shape::ALL
+        .into_iter()
+        .filter(|&s| filter.profiles().enabled(s))
+    {
         let (derived, as_is): (Vec<&String>, Vec<&String>) = fields
             .iter()
             .partition(|f| s != Shape::Ecs && ECS_FIELDS.contains(&f.as_str()));
-        let join = |v: &[&String]| {
-            or_none(
-                v.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        };
+        let join =
+            |v: &[&String]| or_none(v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
         o += &format!(
             "    {:<20} derived: {}; as is: {}\n",
             s.name(),

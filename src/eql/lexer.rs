@@ -43,6 +43,9 @@ pub struct Lexer<'a> {
     i: usize,
     line: u32,
     line_start: usize,
+    /// The last position computed (byte offset, characters from its line's start): columns are counted on
+    /// from there, so a long line costs linear time, not quadratic.
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Lexer<'a> {
@@ -52,14 +55,21 @@ impl<'a> Lexer<'a> {
             i: 0,
             line: 1,
             line_start: 0,
+            last: std::cell::Cell::new((0, 0)),
         }
     }
 
     fn pos(&self) -> Pos {
         // Columns count characters, not bytes.
-        let col = std::str::from_utf8(&self.src[self.line_start..self.i])
-            .map(|s| s.chars().count())
-            .unwrap_or(self.i - self.line_start);
+        let (at, chars) = match self.last.get() {
+            (at, chars) if at >= self.line_start && at <= self.i => (at, chars),
+            _ => (self.line_start, 0),
+        };
+        let col = chars
+            + std::str::from_utf8(&self.src[at..self.i])
+                .map(|s| s.chars().count())
+                .unwrap_or(self.i - at);
+        self.last.set((self.i, col));
         Pos {
             line: self.line,
             column: col as u32 + 1,

@@ -547,8 +547,8 @@ pub fn property_keys() -> Vec<String> {
             "rule_file",
             "rule_id",
         ]
-            .iter()
-            .map(|s| s.to_string()),
+        .iter()
+        .map(|s| s.to_string()),
     );
     keys
 }
