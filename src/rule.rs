@@ -285,13 +285,25 @@ pub fn load_all(path: &str) -> Result<Vec<Rule>, RuleError> {
     cands.iter().map(|c| c.to_rule(&text, path)).collect()
 }
 
+/// The largest rule file read (Elastic's rule files are a few kB; a Kibana export of every prebuilt rule is
+/// about 10 MB): a path to a device or a huge file is refused instead of read without end.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
 fn read(path: &str) -> Result<String, RuleError> {
-    let bytes = std::fs::read(path).map_err(|e| RuleError {
+    use std::io::Read;
+    let fail = |message: String| RuleError {
         file: path.into(),
         at: None,
         query_at: None,
-        message: format!("cannot read: {e}"),
-    })?;
+        message,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!("larger than {MAX_FILE_BYTES} bytes: not a rule file")));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let off = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..off]).into_owned();
