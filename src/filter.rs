@@ -2,9 +2,14 @@
 //! cap and the counters. Every face (Rust API, C ABI, Fluent Bit plugin, CLI) calls [`Filter::process`] or
 //! its msgpack twin; none re-implements matching, configuration or alert writing.
 //!
-//! Per record: the literal prefilter (`services.exe` and one of the four shells: every derived
-//! `process.parent.name` and `process.name` is a contiguous slice of one raw string value, so it stays valid
-//! for every shape), one `scan_fast` pass collecting the
+//! The rule is the configuration's ([`crate::rule::Rule`]: the embedded v313 or one loaded from `rule_file`);
+//! [`Filter::warnings`] says what a loaded rule asks that the enabled shapes cannot give, and when the prefilter
+//! is off.
+//!
+//! Per record: the literal prefilter (the rule's exact top-level tests on `process.parent.name` and
+//! `process.name` — for v313 `services.exe` and one of the four shells; every derived name is a contiguous slice
+//! of one raw string value, so it stays valid for every shape; literals JSON could spell in a way the search
+//! cannot see are left out, see [`searchable`]), one `scan_fast` pass collecting the
 //! rule's fields and the raw fields of the enabled [`crate::source`] profiles, shape detection, the rule on a
 //! [`SourceDoc`], and a strict re-scan only on a match.
 //!

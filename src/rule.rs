@@ -302,7 +302,9 @@ fn read(path: &str) -> Result<String, RuleError> {
         .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| fail(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!("larger than {MAX_FILE_BYTES} bytes: not a rule file")));
+        return Err(fail(format!(
+            "larger than {MAX_FILE_BYTES} bytes: not a rule file"
+        )));
     }
     String::from_utf8(bytes).map_err(|e| {
         let off = e.utf8_error().valid_up_to();
@@ -614,7 +616,7 @@ fn candidates(text: &str, file: &str) -> Result<Vec<Candidate>, RuleError> {
         for (at, line) in lines {
             let v: Value = serde_json::from_str(line).map_err(|e| {
                 err(
-                    at + nth_char_offset(line, e.column().saturating_sub(1)),
+                    at + json_error_offset(line, &e),
                     format!("not a JSON object: {e}"),
                 )
             })?;
@@ -634,14 +636,11 @@ fn candidates(text: &str, file: &str) -> Result<Vec<Candidate>, RuleError> {
         }
         return Ok(out);
     }
-    let v: Value = serde_json::from_str(text).map_err(|e| RuleError {
-        file: file.into(),
-        at: Some(Pos {
-            line: e.line() as u32,
-            column: e.column() as u32,
-        }),
-        query_at: None,
-        message: format!("not a JSON object: {e}"),
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        err(
+            json_error_offset(text, &e),
+            format!("not a JSON object: {e}"),
+        )
     })?;
     let Value::Object(obj) = v else {
         return Err(err(0, "not a JSON object".into()));
@@ -767,9 +766,15 @@ fn json_value_offsets(obj: &str, base: usize) -> Vec<(String, usize)> {
     out
 }
 
-/// The byte offset of char `n` of `s` (its end when shorter).
-fn nth_char_offset(s: &str, n: usize) -> usize {
-    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
+/// The byte offset in `text` of a serde_json error: its line (1-based) and column (bytes into the line; 0 when
+/// the error is at the line's start), kept within the text.
+fn json_error_offset(text: &str, e: &serde_json::Error) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    (line_start + e.column().saturating_sub(1)).min(text.len())
 }
 
 /// Line and column (1-based, columns in characters) of byte offset `off` in `text`.

@@ -1091,7 +1091,8 @@ fn check_rule_file(fb: &FluentBit) -> String {
     for a in got.iter().filter(|v| v["event"]["kind"] == "alert") {
         let subs = &a["threat"]["technique"]["subtechnique"]["id"];
         assert!(
-            subs.as_array().is_some_and(|s| s.contains(&Value::from("T1569.002"))),
+            subs.as_array()
+                .is_some_and(|s| s.contains(&Value::from("T1569.002"))),
             "{}: {a}",
             fb.tag()
         );

@@ -606,6 +606,10 @@ fn bad_files_are_refused_without_a_crash() {
         m.contains("not a TOML file") || m.contains("no rule"),
         "{m}"
     );
+    // A JSON error at the start of a line (serde_json says column 0): column 1, never 0 (found by fuzzing).
+    let p = write(&d, "nl.json", b"{\"rule_id\":\"a\nb\"}\n");
+    let m = refusal(&p, None);
+    assert!(m.starts_with(&format!("{p}:2:1: not a JSON object")), "{m}");
     // Binary junk.
     let mut rng = Rng::new(7);
     let junk: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();

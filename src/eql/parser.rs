@@ -1,5 +1,6 @@
 //! Recursive-descent parser for the EQL subset: `<category> where <condition>`, with `or` < `and` <
-//! `not` precedence, parentheses, and comparisons `==`, `!=`, `:`, `in`, `in~`, `not in`.
+//! `not` precedence, parentheses, and comparisons `==`, `!=`, `:`, `in`, `in~`, `not in`. Nesting of parentheses
+//! and `not` is capped at [`MAX_DEPTH`], so no query text (rule files are user input) can exhaust the stack.
 
 use super::lexer::{Lexer, Tok, Token};
 use super::{CompileError, Pos};
