@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::support::gen::{self, Rates, Rng};
 use common::support::reference::{self, Fields, Shape};
@@ -458,7 +458,7 @@ fn toml_rule(query: &str) -> String {
     )
 }
 
-fn write(dir: &PathBuf, name: &str, text: &[u8]) -> String {
+fn write(dir: &Path, name: &str, text: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()

@@ -15,16 +15,8 @@ const MATCH: &[u8] = include_bytes!("../seeds/common/match.json");
 const PLAIN: &[u8] = include_bytes!("../seeds/common/plain.json");
 
 /// The source shapes `sources` accepts.
-const SHAPES: &[&str] = &[
-    "ecs",
-    "winlogbeat_sysmon",
-    "winlogbeat_security",
-    "nxlog",
-    "evtx",
-    "winevtlog",
-    "sentinelone",
-    "m365",
-];
+const SHAPES: &[&str] =
+    &["ecs", "winlogbeat_sysmon", "winlogbeat_security", "nxlog", "evtx", "winevtlog", "sentinelone", "m365"];
 
 /// A whole number of seconds, minutes, hours or days (`300`, `300s`, `5m`, `1h`, `1d`), above zero.
 fn duration(v: &str) -> Option<u64> {
@@ -41,17 +33,11 @@ fn duration(v: &str) -> Option<u64> {
 
 /// Decimal digits (optionally after one `+`) that fit a u64.
 fn whole(v: &str, plus: bool) -> Option<u64> {
-    let d = if plus {
-        v.strip_prefix('+').unwrap_or(v)
-    } else {
-        v
-    };
+    let d = if plus { v.strip_prefix('+').unwrap_or(v) } else { v };
     if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    d.bytes().try_fold(0u64, |n, b| {
-        n.checked_mul(10)?.checked_add((b - b'0') as u64)
-    })
+    d.bytes().try_fold(0u64, |n, b| n.checked_mul(10)?.checked_add((b - b'0') as u64))
 }
 
 fn set<T>(slot: &mut T, v: T) -> bool {
@@ -86,11 +72,8 @@ fn model(props: &[(&str, &str)]) -> Result<Config, String> {
             "max_alerts" => whole(v, true).is_some_and(|n| set(&mut c.max_alerts, n)),
             "alert_window" => duration(v).is_some_and(|s| set(&mut c.alert_window, s)),
             "sources" => {
-                let list: Vec<String> = lower
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let list: Vec<String> =
+                    lower.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
                 !list.is_empty() && set(&mut c.sources, Some(list))
             }
             "rule_file" if !v.is_empty() => set(&mut rule_file, Some(v.to_string())),
@@ -105,8 +88,7 @@ fn model(props: &[(&str, &str)]) -> Result<Config, String> {
     // default of the cap.
     match (rule_file, rule_id) {
         (Some(path), id) => {
-            let rule =
-                svcshell::rule::load(&path, id.as_deref()).map_err(|_| "rule_file".to_string())?;
+            let rule = svcshell::rule::load(&path, id.as_deref()).map_err(|_| "rule_file".to_string())?;
             if !seen.iter().any(|k| k == "max_alerts") {
                 c.max_alerts = rule.max_signals;
             }
@@ -125,21 +107,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let props: Vec<(&str, &str)> = text
-        .split('\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split_once('=').unwrap_or((l, "")))
-        .collect();
+    let props: Vec<(&str, &str)> =
+        text.split('\n').filter(|l| !l.is_empty()).map(|l| l.split_once('=').unwrap_or((l, ""))).collect();
     let r = Config::from_properties(&props);
-    let upper: Vec<(String, &str)> = props
-        .iter()
-        .map(|(k, v)| (k.to_ascii_uppercase(), *v))
-        .collect();
-    assert_eq!(
-        Config::from_properties(&upper),
-        r,
-        "keys are not case-insensitive"
-    );
+    let upper: Vec<(String, &str)> = props.iter().map(|(k, v)| (k.to_ascii_uppercase(), *v)).collect();
+    assert_eq!(Config::from_properties(&upper), r, "keys are not case-insensitive");
     let c = match (r, model(&props)) {
         (Ok(c), Ok(want)) => {
             assert_eq!(c, want, "configuration differs from the model");
@@ -153,49 +125,23 @@ fuzz_target!(|data: &[u8]| {
         (got, want) => panic!("from_properties {got:?}, model {want:?}"),
     };
     // Building: the first exception that does not compile, then an unknown source, is the error.
-    let bad_exception = c
-        .exceptions
-        .iter()
-        .any(|x| Program::compile_condition(x, &mut FieldTable::default()).is_err());
-    let bad_source = c
-        .sources
-        .iter()
-        .flatten()
-        .any(|s| !SHAPES.contains(&s.as_str()));
+    let bad_exception = c.exceptions.iter().any(|x| Program::compile_condition(x, &mut FieldTable::default()).is_err());
+    let bad_source = c.sources.iter().flatten().any(|s| !SHAPES.contains(&s.as_str()));
     match Filter::new(c.clone()) {
         Ok(f) => {
-            assert!(
-                !bad_exception && !bad_source,
-                "built a filter from a bad exception or source"
-            );
+            assert!(!bad_exception && !bad_source, "built a filter from a bad exception or source");
             assert_eq!(f.config(), &c);
-            let dropped = if c.mode == Mode::AlertsOnly {
-                Action::Drop
-            } else {
-                Action::Pass
-            };
+            let dropped = if c.mode == Mode::AlertsOnly { Action::Drop } else { Action::Pass };
             for rec in [PLAIN, b"{".as_slice(), b"".as_slice()] {
                 assert_eq!(f.process(rec).action, dropped, "mode {:?}", c.mode);
             }
             // The matching record is an ECS record: it alerts when ECS is enabled and no exception applies.
-            let ecs = c
-                .sources
-                .as_ref()
-                .is_none_or(|l| l.iter().any(|s| s == "ecs"));
+            let ecs = c.sources.as_ref().is_none_or(|l| l.iter().any(|s| s == "ecs"));
             if ecs && c.exceptions.is_empty() {
-                assert!(
-                    matches!(f.process(MATCH).action, Action::Alert(_)),
-                    "no alert with sources {:?}",
-                    c.sources
-                );
+                assert!(matches!(f.process(MATCH).action, Action::Alert(_)), "no alert with sources {:?}", c.sources);
             }
             if !ecs {
-                assert_eq!(
-                    f.process(MATCH).action,
-                    dropped,
-                    "alert with ECS disabled: {:?}",
-                    c.sources
-                );
+                assert_eq!(f.process(MATCH).action, dropped, "alert with ECS disabled: {:?}", c.sources);
             }
         }
         Err(e) => {

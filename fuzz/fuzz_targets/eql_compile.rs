@@ -32,22 +32,8 @@ impl Document for Values {
 
 const DOCS: &[Values] = &[
     Values(&[]),
-    Values(&[
-        b"",
-        b"process",
-        b"windows",
-        b"start",
-        b"services.exe",
-        b"cmd.exe",
-    ]),
-    Values(&[
-        b"SERVICES.EXE",
-        "\u{17f}ervices.exe".as_bytes(),
-        b"*",
-        b"?",
-        b"a\\b\"c",
-        &[0xff, 0xfe],
-    ]),
+    Values(&[b"", b"process", b"windows", b"start", b"services.exe", b"cmd.exe"]),
+    Values(&[b"SERVICES.EXE", "\u{17f}ervices.exe".as_bytes(), b"*", b"?", b"a\\b\"c", &[0xff, 0xfe]]),
 ];
 
 const RECORD: &[u8] = include_bytes!("../seeds/common/match.json");
@@ -60,18 +46,9 @@ fn record() -> &'static serde_json::Value {
 /// A compile error points inside the text: an existing line, a column up to one past its last character.
 fn check_pos(src: &str, pos: Pos, what: &str) {
     let lines: Vec<&str> = src.split('\n').collect();
-    assert!(
-        pos.line >= 1 && pos.line as usize <= lines.len(),
-        "{what}: line {} of {}",
-        pos.line,
-        lines.len()
-    );
+    assert!(pos.line >= 1 && pos.line as usize <= lines.len(), "{what}: line {} of {}", pos.line, lines.len());
     let len = lines[pos.line as usize - 1].chars().count() as u32;
-    assert!(
-        pos.column >= 1 && pos.column <= len + 1,
-        "{what}: column {} of a {len}-character line",
-        pos.column
-    );
+    assert!(pos.column >= 1 && pos.column <= len + 1, "{what}: column {} of a {len}-character line", pos.column);
 }
 
 fn compiles(src: &str) -> Option<Program> {
@@ -87,11 +64,7 @@ fn text_route(src: &str) {
     let mut t = FieldTable::default();
     match Program::compile_query(src, &mut t) {
         Ok(p) => {
-            let _ = (
-                p.source(),
-                p.required_literals(&[0, 1, 2, 3]),
-                p.clause_fields(),
-            );
+            let _ = (p.source(), p.required_literals(&[0, 1, 2, 3]), p.clause_fields());
             for d in DOCS {
                 let _ = (p.eval(d), p.eval_clauses(d));
             }
@@ -107,8 +80,7 @@ fn text_route(src: &str) {
             let not = compiles(&format!("not ({src}\n)")).expect("not (c) compiles");
             let and = compiles(&format!("({src}\n) and ({src}\n)")).expect("(c) and (c) compiles");
             let or = compiles(&format!("({src}\n) or ({src}\n)")).expect("(c) or (c) compiles");
-            let tautology =
-                compiles(&format!("({src}\n) or not ({src}\n)")).expect("(c) or not (c) compiles");
+            let tautology = compiles(&format!("({src}\n) or not ({src}\n)")).expect("(c) or not (c) compiles");
             for d in DOCS {
                 let v = p.eval(d);
                 assert_ne!(not.eval(d), v, "not ({src}) is not the complement");
@@ -125,10 +97,7 @@ fn text_route(src: &str) {
         match Filter::from_properties(&[("exception", src), ("max_alerts", "0")]) {
             Ok(f) => {
                 let p = cond.as_ref().ok().filter(|_| src.trim() == src);
-                assert!(
-                    p.is_some() || src.trim() != src,
-                    "exception compiled, condition did not"
-                );
+                assert!(p.is_some() || src.trim() != src, "exception compiled, condition did not");
                 assert!(base().matches(RECORD).unwrap());
                 let alerted = f.matches(RECORD).expect("valid record");
                 if let Some(p) = p {
@@ -136,17 +105,11 @@ fn text_route(src: &str) {
                         value: record(),
                         fields: &t,
                     });
-                    assert_eq!(
-                        alerted, !holds,
-                        "exception {src:?} holds={holds} but the filter alerted={alerted}"
-                    );
+                    assert_eq!(alerted, !holds, "exception {src:?} holds={holds} but the filter alerted={alerted}");
                 }
             }
             Err(e) => {
-                assert!(
-                    cond.is_err() || src.trim() != src,
-                    "condition compiled, exception did not: {e}"
-                );
+                assert!(cond.is_err() || src.trim() != src, "condition compiled, exception did not: {e}");
                 assert_eq!(e.key, "exception");
             }
         }
@@ -160,10 +123,7 @@ fn text_route(src: &str) {
 const FIELDS: &[&str] = &["user.name", "a", "b.c_d", "process.title"];
 /// Characters of literals and values: letters of both cases, wildcards, quotes, backslashes, whitespace,
 /// non-ASCII letters that must not fold (`ſ`, Kelvin sign), multi-byte characters for `?`.
-const ALPHABET: &[char] = &[
-    'a', 'A', 'b', 's', 'S', 'k', 'K', '*', '?', '"', '\\', ' ', '\n', '\t', 'ſ', 'K', 'é', '😀',
-    '.',
-];
+const ALPHABET: &[char] = &['a', 'A', 'b', 's', 'S', 'k', 'K', '*', '?', '"', '\\', ' ', '\n', '\t', 'ſ', 'K', 'é', '😀', '.'];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
@@ -176,11 +136,7 @@ enum Op {
 
 #[derive(Debug)]
 enum C {
-    Test {
-        field: usize,
-        op: Op,
-        lits: Vec<String>,
-    },
+    Test { field: usize, op: Op, lits: Vec<String> },
     And(Box<C>, Box<C>),
     Or(Box<C>, Box<C>),
     Not(Box<C>),
@@ -192,11 +148,7 @@ fn text(u: &mut Unstructured) -> AResult<String> {
 }
 
 fn cond(u: &mut Unstructured, depth: u32) -> AResult<C> {
-    let kind = if depth >= 4 {
-        0
-    } else {
-        u.int_in_range(0..=4)?
-    };
+    let kind = if depth >= 4 { 0 } else { u.int_in_range(0..=4)? };
     Ok(match kind {
         1 => C::And(Box::new(cond(u, depth + 1)?), Box::new(cond(u, depth + 1)?)),
         2 => C::Or(Box::new(cond(u, depth + 1)?), Box::new(cond(u, depth + 1)?)),
@@ -204,11 +156,7 @@ fn cond(u: &mut Unstructured, depth: u32) -> AResult<C> {
         _ => {
             let field = u.choose_index(FIELDS.len())?;
             let op = *u.choose(&[Op::Eq, Op::Ne, Op::Colon, Op::In, Op::InFold])?;
-            let n = if matches!(op, Op::Eq | Op::Ne) {
-                1
-            } else {
-                u.int_in_range(1..=3)?
-            };
+            let n = if matches!(op, Op::Eq | Op::Ne) { 1 } else { u.int_in_range(1..=3)? };
             let lits = (0..n).map(|_| text(u)).collect::<AResult<_>>()?;
             C::Test { field, op, lits }
         }
@@ -217,16 +165,7 @@ fn cond(u: &mut Unstructured, depth: u32) -> AResult<C> {
 
 /// Whitespace or a comment between tokens.
 fn gap(u: &mut Unstructured, out: &mut String) -> AResult<()> {
-    out.push_str(u.choose(&[
-        " ",
-        " ",
-        "  ",
-        "\n",
-        "\t",
-        " /* x */ ",
-        " /* a /* nested */ b */ ",
-        " // c\n",
-    ])?);
+    out.push_str(u.choose(&[" ", " ", "  ", "\n", "\t", " /* x */ ", " /* a /* nested */ b */ ", " // c\n"])?);
     Ok(())
 }
 
@@ -347,14 +286,12 @@ fn interpret(c: &C, doc: &[Vec<String>]) -> bool {
         C::Not(a) => !interpret(a, doc),
         C::Test { field, op, lits } => {
             let vals = &doc[*field];
-            let any =
-                |f: &dyn Fn(&str, &str) -> bool| vals.iter().any(|v| lits.iter().any(|l| f(v, l)));
+            let any = |f: &dyn Fn(&str, &str) -> bool| vals.iter().any(|v| lits.iter().any(|l| f(v, l)));
             match op {
                 Op::Eq | Op::In => any(&|v, l| v == l),
                 Op::Ne => !any(&|v, l| v == l),
                 Op::InFold => any(&|v, l| {
-                    v.chars().count() == l.chars().count()
-                        && v.chars().zip(l.chars()).all(|(a, b)| fold(a) == fold(b))
+                    v.chars().count() == l.chars().count() && v.chars().zip(l.chars()).all(|(a, b)| fold(a) == fold(b))
                 }),
                 Op::Colon => any(&|v, l| {
                     let (p, v): (Vec<char>, Vec<char>) = (l.chars().collect(), v.chars().collect());
@@ -378,34 +315,13 @@ fn literals<'a>(c: &'a C, out: &mut Vec<&'a str>) {
 
 /// A value near a literal: itself, case-flipped, a wildcard replaced by a character, shortened, or fresh.
 fn value(u: &mut Unstructured, lits: &[&str]) -> AResult<String> {
-    let l = if lits.is_empty() {
-        ""
-    } else {
-        lits[u.choose_index(lits.len())?]
-    };
+    let l = if lits.is_empty() { "" } else { lits[u.choose_index(lits.len())?] };
     Ok(match u.int_in_range(0..=5)? {
         0 | 1 => l.to_string(),
-        2 => l
-            .chars()
-            .map(|c| {
-                if c.is_ascii_lowercase() {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect(),
+        2 => l.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect(),
         3 => {
             let fill = *u.choose(ALPHABET)?;
-            l.chars()
-                .flat_map(|c| {
-                    if c == '*' || c == '?' {
-                        vec![fill, fill]
-                    } else {
-                        vec![c]
-                    }
-                })
-                .collect()
+            l.chars().flat_map(|c| if c == '*' || c == '?' { vec![fill, fill] } else { vec![c] }).collect()
         }
         4 => l.chars().skip(1).collect(),
         _ => text(u)?,
@@ -420,9 +336,7 @@ struct FieldDoc<'a> {
 
 impl Document for FieldDoc<'_> {
     fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.values[self.slots[field]]
-            .iter()
-            .any(|v| pred(v.as_bytes()))
+        self.values[self.slots[field]].iter().any(|v| pred(v.as_bytes()))
     }
 }
 
@@ -445,21 +359,12 @@ fn structured_route(data: &[u8]) -> AResult<()> {
     let slots: Vec<usize> = t
         .names()
         .iter()
-        .map(|n| {
-            FIELDS
-                .iter()
-                .position(|f| f == n)
-                .unwrap_or_else(|| panic!("unknown field {n} in {src}"))
-        })
+        .map(|n| FIELDS.iter().position(|f| f == n).unwrap_or_else(|| panic!("unknown field {n} in {src}")))
         .collect();
     let mut lits = Vec::new();
     literals(&c, &mut lits);
     // Building a filter costs far more than the rest: one input in four checks the exception route.
-    let excepting = if u.ratio(1, 4)? {
-        Some(exception_filter(&src))
-    } else {
-        None
-    };
+    let excepting = if u.ratio(1, 4)? { Some(exception_filter(&src)) } else { None };
     for _ in 0..4 {
         let values: Vec<Vec<String>> = (0..FIELDS.len())
             .map(|_| {
@@ -472,11 +377,7 @@ fn structured_route(data: &[u8]) -> AResult<()> {
             values: &values,
         };
         let want = interpret(&c, &values);
-        assert_eq!(
-            p.eval(&doc),
-            want,
-            "{src}\non {values:?}: the interpreter says {want}"
-        );
+        assert_eq!(p.eval(&doc), want, "{src}\non {values:?}: the interpreter says {want}");
         // As an exception, on the matching record carrying these values: excepted exactly when it holds.
         let Some(excepting) = &excepting else {
             continue;
@@ -486,11 +387,7 @@ fn structured_route(data: &[u8]) -> AResult<()> {
             let (head, leaf) = FIELDS[k].rsplit_once('.').unwrap_or(("", FIELDS[k]));
             let mut obj = rec.as_object_mut().expect("an object");
             for seg in head.split('.').filter(|s| !s.is_empty()) {
-                obj = obj
-                    .entry(seg)
-                    .or_insert_with(|| serde_json::json!({}))
-                    .as_object_mut()
-                    .expect("object");
+                obj = obj.entry(seg).or_insert_with(|| serde_json::json!({})).as_object_mut().expect("object");
             }
             match vals.len() {
                 0 => obj.remove(leaf),
@@ -500,10 +397,7 @@ fn structured_route(data: &[u8]) -> AResult<()> {
         }
         let text = serde_json::to_vec(&rec).expect("JSON");
         let alerted = excepting.matches(&text).expect("valid record");
-        assert_eq!(
-            alerted, !want,
-            "exception {src:?} on {values:?}: the interpreter says it holds={want}"
-        );
+        assert_eq!(alerted, !want, "exception {src:?} on {values:?}: the interpreter says it holds={want}");
     }
     Ok(())
 }

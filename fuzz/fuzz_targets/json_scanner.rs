@@ -9,8 +9,7 @@
 use std::sync::OnceLock;
 
 use fuzzref::{
-    alert_fields, align, assert_aligned, has_duplicate_keys, parse_object, reference_ecs,
-    serde_view, Serde,
+    align, alert_fields, assert_aligned, has_duplicate_keys, parse_object, reference_ecs, serde_view, Serde,
 };
 use libfuzzer_sys::fuzz_target;
 use svcshell::record::{json, Hits};
@@ -56,10 +55,7 @@ fn is_alert(a: &Action) -> bool {
 fn check_alert(input: &[u8], a: &Action) {
     if let Action::Alert(out) = a {
         let v = parse_object(out).unwrap_or_else(|| {
-            panic!(
-                "alert is not a JSON object: {}",
-                String::from_utf8_lossy(out)
-            )
+            panic!("alert is not a JSON object: {}", String::from_utf8_lossy(out))
         });
         // The input's own duplicate keys stay as they are (Elasticsearch rejects such documents; serde_json
         // keeps the last, which may not be the object the alert fields went into).
@@ -67,12 +63,7 @@ fn check_alert(input: &[u8], a: &Action) {
             return;
         }
         assert!(!has_duplicate_keys(out), "alert has a duplicate key");
-        assert_eq!(
-            v["event"]["kind"],
-            "alert",
-            "input {}",
-            String::from_utf8_lossy(input)
-        );
+        assert_eq!(v["event"]["kind"], "alert", "input {}", String::from_utf8_lossy(input));
         // Every byte outside the splices is the input's.
         assert_aligned(input, out, fields());
     }
@@ -96,41 +87,20 @@ fuzz_target!(|data: &[u8]| {
 
     // validate=all: an error exactly when serde_json rejects; the verdict is the reference's.
     let o = f.ecs_all.process(data);
-    assert_eq!(
-        o.error.is_some(),
-        !serde_ok,
-        "validate=all error {:?}",
-        o.error
-    );
+    assert_eq!(o.error.is_some(), !serde_ok, "validate=all error {:?}", o.error);
     check_alert(data, &o.action);
     let m = f.ecs_matches.process(data);
-    assert!(
-        m.error.is_none() || !serde_ok,
-        "validate=matches error on a valid object: {:?}",
-        m.error
-    );
+    assert!(m.error.is_none() || !serde_ok, "validate=matches error on a valid object: {:?}", m.error);
     check_alert(data, &m.action);
-    assert_eq!(
-        is_alert(&o.action),
-        is_alert(&m.action),
-        "validate modes disagree"
-    );
+    assert_eq!(is_alert(&o.action), is_alert(&m.action), "validate modes disagree");
 
     let s = f.shapes.process(data);
-    assert!(
-        s.error.is_none() || !serde_ok,
-        "error on a valid object: {:?}",
-        s.error
-    );
+    assert!(s.error.is_none() || !serde_ok, "error on a valid object: {:?}", s.error);
     check_alert(data, &s.action);
     let a = f.shapes_alerts_only.process(data);
     assert_eq!(a.error.is_some(), !serde_ok);
     assert!(matches!(a.action, Action::Drop | Action::Alert(_)));
-    assert_eq!(
-        is_alert(&a.action),
-        is_alert(&s.action),
-        "alerts_only/tag disagree"
-    );
+    assert_eq!(is_alert(&a.action), is_alert(&s.action), "alerts_only/tag disagree");
     assert_eq!(f.shapes.matches(data).unwrap_or(false), is_alert(&s.action));
 
     match view {
@@ -143,17 +113,9 @@ fuzz_target!(|data: &[u8]| {
         Serde::Duplicates => {}
         Serde::Object(v) => {
             let want = reference_ecs(&v);
-            assert_eq!(
-                is_alert(&o.action),
-                want,
-                "ecs verdict differs from the reference"
-            );
+            assert_eq!(is_alert(&o.action), want, "ecs verdict differs from the reference");
             let base = f.shapes.matches_value(data);
-            assert_eq!(
-                base,
-                Some(is_alert(&s.action)),
-                "verdict differs from matches_value"
-            );
+            assert_eq!(base, Some(is_alert(&s.action)), "verdict differs from matches_value");
         }
     }
 });

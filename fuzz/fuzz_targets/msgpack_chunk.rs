@@ -17,8 +17,7 @@ fn filters() -> &'static (Filter, Filter) {
     F.get_or_init(|| {
         (
             Filter::from_properties(&[("max_alerts", "0")]).expect("filter"),
-            Filter::from_properties(&[("max_alerts", "0"), ("mode", "alerts_only")])
-                .expect("filter"),
+            Filter::from_properties(&[("max_alerts", "0"), ("mode", "alerts_only")]).expect("filter"),
         )
     })
 }
@@ -70,10 +69,7 @@ fn check_chunk(input: &[u8]) -> (usize, usize) {
     match only.process_chunk(input) {
         ChunkResult::NoTouch => {
             // Nothing dropped: every readable record is a group marker (or the chunk holds none).
-            assert!(
-                ins.iter().all(|r| !r.1 || r.2),
-                "alerts_only kept a plain record"
-            );
+            assert!(ins.iter().all(|r| !r.1 || r.2), "alerts_only kept a plain record");
         }
         ChunkResult::Modified(out) => {
             let outs = split(&out);
@@ -84,10 +80,7 @@ fn check_chunk(input: &[u8]) -> (usize, usize) {
                     check_alert_record(o.0);
                     kept += 1;
                 }
-                assert!(
-                    it.any(|i| i.0 == o.0 || (i.1 && !i.2 && contains(o.0, RULE_ID))),
-                    "output out of order"
-                );
+                assert!(it.any(|i| i.0 == o.0 || (i.1 && !i.2 && contains(o.0, RULE_ID))), "output out of order");
             }
         }
     }
@@ -103,16 +96,10 @@ fuzz_target!(|data: &[u8]| {
         if has_duplicate_keys(data) {
             return;
         }
-        let mut chunk = vec![
-            0x92, 0x92, 0xd7, 0x00, 0x66, 0x41, 0xb0, 0x00, 0, 0, 0, 0, 0x80,
-        ];
+        let mut chunk = vec![0x92, 0x92, 0xd7, 0x00, 0x66, 0x41, 0xb0, 0x00, 0, 0, 0, 0, 0x80];
         msgpack::encode(&v, &mut chunk);
         let want = filters().0.matches_value(data) == Some(true);
         let (a, _) = check_chunk(&chunk);
-        assert_eq!(
-            a == 1,
-            want,
-            "msgpack verdict differs from matches_value on the JSON"
-        );
+        assert_eq!(a == 1, want, "msgpack verdict differs from matches_value on the JSON");
     }
 });

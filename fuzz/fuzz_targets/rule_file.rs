@@ -17,11 +17,7 @@ fn check_refusal(text: &str, e: &svcshell::rule::RuleError) {
     assert_eq!(e.file, "fuzz.rule");
     if let Some(p) = e.at {
         let lines = text.split('\n').count() as u32;
-        assert!(
-            p.line >= 1 && p.line <= lines,
-            "line {} of {lines}: {e}",
-            p.line
-        );
+        assert!(p.line >= 1 && p.line <= lines, "line {} of {lines}: {e}", p.line);
         let line = text.split('\n').nth(p.line as usize - 1).unwrap_or("");
         assert!(
             p.column >= 1 && p.column as usize <= line.chars().count() + 1,
@@ -32,10 +28,7 @@ fn check_refusal(text: &str, e: &svcshell::rule::RuleError) {
     }
     if let Some(q) = e.query_at {
         assert!(q.line >= 1 && q.column >= 1, "{e}");
-        assert!(
-            e.at.is_some(),
-            "a query error is placed in the file too: {e}"
-        );
+        assert!(e.at.is_some(), "a query error is placed in the file too: {e}");
     }
 }
 
@@ -53,10 +46,7 @@ fn check_rule(rule: svcshell::rule::Rule) {
         assert_eq!(v["rule"]["name"], rule.name.as_str());
         assert_eq!(v["event"]["kind"], "alert");
         let input: Value = serde_json::from_slice(MATCH).unwrap();
-        assert_eq!(
-            v["process"], input["process"],
-            "the record's own fields stay"
-        );
+        assert_eq!(v["process"], input["process"], "the record's own fields stay");
     }
 }
 
