@@ -65,10 +65,12 @@ impl<'a> Lexer<'a> {
             (at, chars) if at >= self.line_start && at <= self.i => (at, chars),
             _ => (self.line_start, 0),
         };
+        // Characters = bytes that start one (not UTF-8 continuation bytes): additive over any split.
         let col = chars
-            + std::str::from_utf8(&self.src[at..self.i])
-                .map(|s| s.chars().count())
-                .unwrap_or(self.i - at);
+            + self.src[at..self.i]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count();
         self.last.set((self.i, col));
         Pos {
             line: self.line,
