@@ -867,8 +867,8 @@ fn escape_len(s: &str, esc: Escapes) -> (usize, Option<char>) {
     match b.get(1) {
         Some(b'n') => (2, Some('\n')),
         Some(b'u') => match hex(2, 4) {
-            Some(hi @ 0xD800..=0xDBFF) if esc == Escapes::Json && s.get(6..8) == Some("\\u") => {
-                let _ = hi;
+            // A JSON surrogate pair is one character.
+            Some(0xD800..=0xDBFF) if esc == Escapes::Json && s.get(6..8) == Some("\\u") => {
                 (12, Some('x'))
             }
             _ => (6, Some('x')),

@@ -520,6 +520,17 @@ fn refusals_name_the_file_line_and_column() {
         m.starts_with(&format!("{p}:1:{col}: query line 2, column 18: ")),
         "{m}"
     );
+    // A TOML basic string: its escapes are walked too (`\"` is two characters in the file, one in the query).
+    let basic = toml_rule("X").replace(
+        "query = '''\nX\n'''",
+        r#"query = "process where a == \"x\" and b == 4""#,
+    );
+    let p = write(&d, "basic.toml", basic.as_bytes());
+    let m = refusal(&p, None);
+    assert!(
+        m.starts_with(&format!("{p}:9:44: query line 1, column 33: ")),
+        "{m}"
+    );
     // Not EQL: the place of `type`.
     let kql = toml_rule("process where true")
         .replace("type = \"eql\"", "type = \"query\"")
