@@ -174,7 +174,10 @@ const char *svcshell_code_text(int code);
  * Keys (case-insensitive): mode (tag | alerts_only; default tag), exception (an EQL condition; repeatable; a
  * record matching one is not an alert), max_alerts (alerts per window, 0 = no cap; default 100), alert_window
  * (300, 300s, 5m, 1h; default 5m, keyed on the record's @timestamp), sources (comma list of record shapes),
- * validate (matches | all). Every key and value is checked; an unknown key or a bad value is an error naming it.
+ * validate (matches | all), rule_file (a rule file run instead of the embedded v313: detection-rules TOML, Kibana
+ * export NDJSON or one rule JSON object; see docs/rules.md), rule_id (picks a rule of a Kibana export). Every key
+ * and value is checked; an unknown key, a bad value or a refused rule file is an error naming it (a rule file
+ * error names the file, line and column).
  *
  * keys, values: arrays of `count` NUL-terminated UTF-8 strings, borrowed for the call only (svcshell copies
  *               what it keeps). May be NULL when count is 0 (all defaults). A NULL entry is an error.

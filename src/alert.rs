@@ -11,7 +11,7 @@
 //! The edit plan is computed from scanner hits (byte offsets), so JSON ([`splice_json`]) and msgpack share it.
 
 use crate::record::{msgpack, FieldSet, Hit, Hits, Kind};
-use crate::rule;
+use crate::rule::{Rule, Technique};
 
 /// One field the alert writes: dotted path and its value as JSON text.
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub struct Leaf {
     pub only_if_absent: bool,
 }
 
-/// The alert fields of the embedded rule and the field set that finds where they go in a record.
+/// The alert fields of the rule and the field set that finds where they go in a record.
 #[derive(Debug, Clone)]
 pub struct AlertSpec {
     pub leaves: Vec<Leaf>,
@@ -48,52 +48,67 @@ pub enum Edit {
 }
 
 impl AlertSpec {
-    /// The ECS alert fields of rule v313 (docs/semantics.md §3).
-    pub fn for_rule() -> AlertSpec {
-        use serde_json::json;
-        let ids = |v: &[rule::Attack], k: usize| -> serde_json::Value {
-            v.iter()
-                .map(|a| match k {
-                    0 => a.0,
-                    1 => a.1,
-                    _ => a.2,
-                })
-                .collect::<Vec<_>>()
-                .into()
-        };
-        let mut leaves: Vec<(String, serde_json::Value, bool)> = [
-            ("event.kind", json!("alert")),
-            ("event.severity", json!(rule::SEVERITY_NUMBER)),
-            ("event.risk_score", json!(rule::RISK_SCORE)),
-            ("rule.id", json!(rule::RULE_ID)),
-            ("rule.uuid", json!(rule::RULE_ID)),
-            ("rule.name", json!(rule::NAME)),
-            ("rule.version", json!(rule::VERSION)),
-            ("rule.author", json!(rule::AUTHOR)),
-            ("rule.license", json!(rule::LICENSE)),
-            ("rule.ruleset", json!(rule::RULESET)),
-            ("rule.category", json!(rule::CATEGORY)),
-            ("rule.reference", json!(rule::REFERENCE)),
-            ("rule.description", json!(rule::DESCRIPTION)),
-            ("threat.framework", json!(rule::FRAMEWORK)),
-        ]
-        .into_iter()
-        .map(|(p, v)| (p.to_string(), v, false))
-        .collect();
-        for (group, list) in [
-            ("threat.tactic", rule::TACTICS),
-            ("threat.technique", rule::TECHNIQUES),
-            ("threat.technique.subtechnique", rule::SUBTECHNIQUES),
-        ] {
-            for (k, name) in ["id", "name", "reference"].iter().enumerate() {
-                leaves.push((format!("{group}.{name}"), ids(list, k), false));
+    /// The ECS alert fields of `rule` (docs/semantics.md §3): `event.kind`, `event.severity` (21/47/73/99),
+    /// `event.risk_score`, `rule.*` and the flattened `threat.*` lists, then `message` (the rule name, only where
+    /// the record has none). A field the rule has no value for (no version, references, author, ruleset or
+    /// threat) is not written; a list of one (`rule.reference`, `threat.framework`) is written as a string.
+    pub fn for_rule(rule: &Rule) -> AlertSpec {
+        use serde_json::{json, Value};
+        let one_or_many = |v: &[String]| -> Option<Value> {
+            match v {
+                [] => None,
+                [one] => Some(json!(one)),
+                many => Some(json!(many)),
             }
+        };
+        let text = |s: &str| (!s.is_empty()).then(|| json!(s));
+        let fields: [(&str, Option<Value>); 14] = [
+            ("event.kind", Some(json!("alert"))),
+            ("event.severity", Some(json!(rule.severity_number()))),
+            ("event.risk_score", Some(json!(rule.risk_score))),
+            ("rule.id", Some(json!(rule.rule_id))),
+            ("rule.uuid", Some(json!(rule.rule_id))),
+            ("rule.name", Some(json!(rule.name))),
+            ("rule.version", rule.version.as_ref().map(|v| json!(v))),
+            (
+                "rule.author",
+                (!rule.author.is_empty()).then(|| json!(rule.author)),
+            ),
+            ("rule.license", text(&rule.license)),
+            ("rule.ruleset", rule.ruleset.as_ref().map(|v| json!(v))),
+            ("rule.category", rule.category.as_ref().map(|v| json!(v))),
+            ("rule.reference", one_or_many(&rule.references)),
+            ("rule.description", text(&rule.description)),
+            ("threat.framework", one_or_many(&rule.frameworks)),
+        ];
+        let mut leaves: Vec<(String, Value, bool)> = fields
+            .into_iter()
+            .filter_map(|(p, v)| Some((p.to_string(), v?, false)))
+            .collect();
+        for (group, list) in [
+            ("threat.tactic", &rule.tactics),
+            ("threat.technique", &rule.techniques),
+            ("threat.technique.subtechnique", &rule.subtechniques),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let column = |f: fn(&Technique) -> &String| -> Value {
+                list.iter().map(|t| f(t).clone()).collect::<Vec<_>>().into()
+            };
+            leaves.push((format!("{group}.id"), column(|t| &t.id), false));
+            leaves.push((format!("{group}.name"), column(|t| &t.name), false));
+            leaves.push((
+                format!("{group}.reference"),
+                column(|t| &t.reference),
+                false,
+            ));
         }
-        leaves.push(("message".to_string(), json!(rule::NAME), true));
+        leaves.push(("message".to_string(), json!(rule.name), true));
         let leaves: Vec<Leaf> = leaves
             .into_iter()
             .map(|(path, v, only_if_absent)| Leaf {
-                json: serde_json::to_vec(&v).expect("static JSON"),
+                json: serde_json::to_vec(&v).expect("JSON of strings and numbers"),
                 path,
                 value: v,
                 only_if_absent,

@@ -1,6 +1,10 @@
 //! Configuration as shippers pass it: a list of key/value strings (keys case-insensitive, `exception`
 //! repeatable). Every key and value is checked when the filter is created; an error names the key, so a
 //! shipper refuses to start rather than run half-configured.
+//!
+//! `rule_file` (with `rule_id` to pick one rule of a Kibana export) replaces the embedded rule with one loaded
+//! from a file ([`crate::rule::load`]) while the configuration is read; the loaded rule's `max_signals` and
+//! `interval` become the defaults of `max_alerts` and `alert_window`.
 
 use std::fmt;
 
@@ -27,6 +31,8 @@ pub struct Config {
     pub sources: Option<Vec<String>>,
     /// Which records are fully validated.
     pub validate: Validate,
+    /// The rule to run: the embedded one, or the one `rule_file` loaded.
+    pub rule: crate::rule::Rule,
 }
 
 /// How much of each record is validated as JSON.
@@ -49,6 +55,7 @@ impl Default for Config {
             alert_window: crate::rule::INTERVAL_SECS,
             sources: None,
             validate: Validate::Matches,
+            rule: crate::rule::Rule::embedded(),
         }
     }
 }
@@ -76,6 +83,8 @@ pub const KEYS: &[&str] = &[
     "alert_window",
     "sources",
     "validate",
+    "rule_file",
+    "rule_id",
 ];
 
 /// Parses a duration: `300`, `300s`, `5m`, `1h`, `1d` (whole units; seconds when no unit).
@@ -105,6 +114,7 @@ impl Config {
             message: m,
         };
         let mut seen: Vec<String> = Vec::new();
+        let (mut rule_file, mut rule_id): (Option<String>, Option<String>) = (None, None);
         for (k, v) in props {
             let (k, v) = (k.as_ref().trim().to_ascii_lowercase(), v.as_ref());
             if !KEYS.contains(&k.as_str()) {
@@ -168,8 +178,42 @@ impl Config {
                     }
                     c.sources = Some(list);
                 }
+                "rule_file" => {
+                    if vt.is_empty() {
+                        return Err(err(&k, "empty path".into()));
+                    }
+                    rule_file = Some(vt.to_string());
+                }
+                "rule_id" => {
+                    if vt.is_empty() {
+                        return Err(err(&k, "empty rule_id".into()));
+                    }
+                    rule_id = Some(vt.to_string());
+                }
                 _ => unreachable!("checked against KEYS"),
             }
+        }
+        match (rule_file, rule_id) {
+            (Some(path), id) => {
+                let rule = crate::rule::load(&path, id.as_deref()).map_err(|e| ConfigError {
+                    key: "rule_file".into(),
+                    message: e.to_string(),
+                })?;
+                if !seen.iter().any(|k| k == "max_alerts") {
+                    c.max_alerts = rule.max_signals;
+                }
+                if !seen.iter().any(|k| k == "alert_window") {
+                    c.alert_window = rule.interval_secs;
+                }
+                c.rule = rule;
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "rule_id",
+                    "picks a rule of `rule_file`, which is not set".into(),
+                ))
+            }
+            (None, None) => {}
         }
         Ok(c)
     }

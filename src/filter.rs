@@ -2,9 +2,14 @@
 //! cap and the counters. Every face (Rust API, C ABI, Fluent Bit plugin, CLI) calls [`Filter::process`] or
 //! its msgpack twin; none re-implements matching, configuration or alert writing.
 //!
-//! Per record: the literal prefilter (`services.exe` and one of the four shells: every derived
-//! `process.parent.name` and `process.name` is a contiguous slice of one raw string value, so it stays valid
-//! for every shape), one `scan_fast` pass collecting the
+//! The rule is the configuration's ([`crate::rule::Rule`]: the embedded v313 or one loaded from `rule_file`);
+//! [`Filter::warnings`] says what a loaded rule asks that the enabled shapes cannot give, and when the prefilter
+//! is off.
+//!
+//! Per record: the literal prefilter (the rule's exact top-level tests on `process.parent.name` and
+//! `process.name` — for v313 `services.exe` and one of the four shells; every derived name is a contiguous slice
+//! of one raw string value, so it stays valid for every shape; literals JSON could spell in a way the search
+//! cannot see are left out, see [`searchable`]), one `scan_fast` pass collecting the
 //! rule's fields and the raw fields of the enabled [`crate::source`] profiles, shape detection, the rule on a
 //! [`SourceDoc`], and a strict re-scan only on a match.
 //!
@@ -20,7 +25,6 @@ use crate::config::{Config, ConfigError, Mode, Validate};
 use crate::eql::{Document, FieldTable, Program};
 use crate::record::prefilter::Prefilter;
 use crate::record::{json, FieldSet, Hits, RecordError};
-use crate::rule;
 use crate::source::{self, ArgBufs, HitsRaw, Profiles, SourceDoc, ValueRaw};
 
 #[path = "chunk.rs"]
@@ -117,6 +121,7 @@ pub struct Filter {
     exceptions: Vec<Program>,
     spec: AlertSpec,
     prefilter: Option<Prefilter>,
+    warnings: Vec<String>,
     cap: Mutex<Cap>,
     last_time: AtomicI64,
     counters: Counters,
@@ -140,10 +145,12 @@ impl Filter {
     /// Creates a filter from a validated configuration: compiles the rule and every exception.
     pub fn new(config: Config) -> Result<Filter, ConfigError> {
         let mut fields = FieldTable::default();
-        let rule = Program::compile_query(rule::QUERY, &mut fields).map_err(|e| ConfigError {
+        let rule = config.rule.compile(&mut fields).map_err(|e| ConfigError {
             key: "rule".into(),
             message: e.to_string(),
         })?;
+        // The rule's own fields (before the exceptions add theirs).
+        let rule_fields: Vec<String> = fields.names().to_vec();
         let mut exceptions = Vec::new();
         for (i, x) in config.exceptions.iter().enumerate() {
             let p = Program::compile_condition(x, &mut fields).map_err(|e| ConfigError {
@@ -163,11 +170,24 @@ impl Filter {
             message: m,
         })?;
         // Only fields every shape derives as one contiguous slice of a raw value can anchor the prefilter.
+        let mut warnings = unreadable_fields(&rule_fields, &profiles);
         let prefilter = match config.validate {
-            Validate::Matches => Prefilter::new(&profiles.prefilter_sets(&rule, &fields)),
+            Validate::Matches => {
+                let p = Prefilter::new(&searchable(profiles.prefilter_sets(&rule, &fields)));
+                if p.is_none() {
+                    warnings.push(format!(
+                        "literal prefilter off: rule \"{}\" has no exact test on {} at its top level whose \
+                         values are found in every record's raw text, so every record is scanned",
+                        config.rule.name,
+                        source::SLICED_FIELDS.join(" or ")
+                    ));
+                }
+                p
+            }
             Validate::All => None,
         };
         Ok(Filter {
+            spec: AlertSpec::for_rule(&config.rule),
             prefilter,
             config,
             fields,
@@ -175,7 +195,7 @@ impl Filter {
             profiles,
             rule,
             exceptions,
-            spec: AlertSpec::for_rule(),
+            warnings,
             cap: Mutex::new(Cap {
                 windows: [(i64::MIN, 0); 8],
             }),
@@ -193,6 +213,22 @@ impl Filter {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// What the faces log at start-up (not errors: the filter runs): fields of the rule that enabled raw shapes
+    /// do not derive, and a prefilter the rule leaves nothing to anchor on.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The literal prefilter's sets (lowercase), empty when it is off.
+    pub fn prefilter_literals(&self) -> Vec<Vec<Vec<u8>>> {
+        self.prefilter.as_ref().map_or(Vec::new(), |p| {
+            p.literals()
+                .into_iter()
+                .map(|s| s.into_iter().map(<[u8]>::to_vec).collect())
+                .collect()
+        })
     }
 
     /// The compiled rule.
@@ -492,6 +528,46 @@ fn framing(record: &[u8]) -> Result<(), RecordError> {
         }
         _ => Ok(()),
     }
+}
+
+/// The literal sets the prefilter may search raw record bytes for: a set with a literal that a JSON text can
+/// spell in a way the search cannot see is left out. The search folds ASCII case and sees through `\u` escapes
+/// of ASCII letters only, so a literal must be printable ASCII without `"`, `\` and `/` (which JSON may write as
+/// `\"`, `\\`, `\/`): a non-ASCII letter can be written as `\u` escapes, a control character as `\n` and the
+/// like. Leaving a set out only makes the prefilter pass more records, never fewer.
+pub fn searchable(sets: Vec<Vec<&[u8]>>) -> Vec<Vec<&[u8]>> {
+    sets.into_iter()
+        .filter(|s| {
+            s.iter().all(|l| {
+                l.iter()
+                    .all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'/'))
+            })
+        })
+        .collect()
+}
+
+/// One warning per field of the rule that an enabled raw shape does not derive (SourceDoc reads such a field
+/// from the record as it is, where raw shapes rarely carry it).
+fn unreadable_fields(rule_fields: &[String], profiles: &Profiles) -> Vec<String> {
+    let raw: Vec<&str> = source::Shape::ALL
+        .into_iter()
+        .filter(|&s| s != source::Shape::Ecs && profiles.enabled(s))
+        .map(|s| s.name())
+        .collect();
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    rule_fields
+        .iter()
+        .filter(|f| !source::ECS_FIELDS.contains(&f.as_str()))
+        .map(|f| {
+            format!(
+                "the rule reads `{f}`, which the raw shapes {} do not derive: it is read from the record as it \
+                 is (a comparison on a missing field is false, its `not` true)",
+                raw.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// A record parsed into a `serde_json::Value`, as the evaluator reads it: the plain way (the baseline that

@@ -1,6 +1,7 @@
 //! svcshell runs Elastic's detection rule "System Shells via Services" (rule
 //! `0022d47d-39c7-4f69-a232-4fe9dc7a3acd`, v313) on every record a log shipper carries, and forwards the
-//! matching ones as ECS alerts.
+//! matching ones as ECS alerts; or, with the `rule_file` property, another single-event EQL rule loaded from
+//! Elastic's own rule files ([`rule`]).
 //!
 //! ```
 //! use svcshell::{Action, Filter};
@@ -17,7 +18,8 @@
 //! ```
 //!
 //! Layout: [`eql`] compiles and evaluates the rule; [`record`] reads fields straight from the record bytes;
-//! [`source`] derives the rule's fields from raw shipper shapes; [`alert`] writes the ECS alert fields;
+//! [`source`] derives the rule's fields from raw shipper shapes; [`rule`] holds the rule as data and loads rule
+//! files; [`alert`] writes the ECS alert fields;
 //! [`config`] checks shipper properties; [`filter`] ties them together; `ffi` is the C ABI.
 
 pub mod alert;

@@ -703,6 +703,22 @@ fn plugin_props(section: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The committed rule file the `rule_file` example runs in the tests.
+fn latest_rule() -> PathBuf {
+    root().join("rules/persistence_system_shells_via_services.latest.toml")
+}
+
+/// `props` with `${SVCSHELL_RULE_FILE}` resolved to [`latest_rule`], as Fluent Bit resolves it in the tests.
+fn with_rule_file(props: Vec<(String, String)>) -> Vec<(String, String)> {
+    props
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v.replace("${SVCSHELL_RULE_FILE}", &latest_rule().to_string_lossy());
+            (k, v)
+        })
+        .collect()
+}
+
 fn shipped(name: &str) -> String {
     std::fs::read_to_string(root().join("plugin-config").join(name)).unwrap()
 }
@@ -721,6 +737,10 @@ fn shipped_configs_properties_are_accepted() {
             classic_filters(&shipped("fluent-bit-alerts.conf")),
         ),
         ("fluent-bit.yaml", yaml_filters(&shipped("fluent-bit.yaml"))),
+        (
+            "fluent-bit-rule-file.conf",
+            classic_filters(&shipped("fluent-bit-rule-file.conf")),
+        ),
     ] {
         assert!(!sections.is_empty(), "{file}: no svcshell filter found");
         for s in sections {
@@ -732,13 +752,13 @@ fn shipped_configs_properties_are_accepted() {
                     "{file}: `{k}` is neither a host key nor a plugin key"
                 );
             }
-            let props = plugin_props(&s);
+            let props = with_rule_file(plugin_props(&s));
             Config::from_properties(&props)
                 .unwrap_or_else(|e| panic!("{file}: {e} (properties {props:?})"));
             seen += 1;
         }
     }
-    assert_eq!(seen, 3);
+    assert_eq!(seen, 4);
     // The classic and YAML configs describe the same filter.
     assert_eq!(
         plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]),
@@ -1031,6 +1051,54 @@ fn check_single_output(fb: &FluentBit, config: &str, props: &[(String, String)])
     let alerts = check_records(config, &got, &expected_outputs(props));
     assert_eq!(alerts, 6, "{config}");
     format!("{} records, {alerts} alerts", got.len())
+}
+
+/// fluent-bit-rule-file.conf with the latest detection-rules TOML: the same verdicts as the embedded rule on the
+/// recorded events, and alerts that carry the file's metadata (T1569.002, no version).
+fn check_rule_file(fb: &FluentBit) -> String {
+    let config = "fluent-bit-rule-file.conf";
+    let dir = fb.dir(config);
+    let plugin = plugin_dir(&format!("{}-rule-file-plugin", fb.tag()));
+    let input = root().join("tests/data/events.ndjson");
+    let rule = latest_rule();
+    let o = run_fluent_bit(
+        &fb.bin,
+        &plugin,
+        &root().join("plugin-config").join(config),
+        &[
+            ("SVCSHELL_INPUT", &input),
+            ("SVCSHELL_OUTPUT_DIR", &dir),
+            ("SVCSHELL_OUTPUT_FILE", Path::new("out.ndjson")),
+            ("SVCSHELL_RULE_FILE", &rule),
+        ],
+    );
+    let log = log_of(&o);
+    assert!(
+        log.contains(&format!("no version, from {})", rule.display())),
+        "{}: no start-up line naming the rule file: {log}",
+        fb.tag()
+    );
+    assert_eq!(
+        exit_counters(&log, "svcshell.0").as_deref(),
+        Some("records=16 alerts=6 suppressed=0 excepted=0 errors=0"),
+        "{}: exit line with the counters: {log}",
+        fb.tag()
+    );
+    let props = with_rule_file(plugin_props(&classic_filters(&shipped(config))[0]));
+    let got = read_json_lines(&dir.join("out.ndjson"));
+    let alerts = check_records(config, &got, &expected_outputs(&props));
+    assert_eq!(alerts, 6, "{config}");
+    for a in got.iter().filter(|v| v["event"]["kind"] == "alert") {
+        let subs = &a["threat"]["technique"]["subtechnique"]["id"];
+        assert!(
+            subs.as_array()
+                .is_some_and(|s| s.contains(&Value::from("T1569.002"))),
+            "{}: {a}",
+            fb.tag()
+        );
+        assert!(a["rule"].get("version").is_none(), "{}: {a}", fb.tag());
+    }
+    format!("{} records, {alerts} alerts with T1569.002", got.len())
 }
 
 /// fluent-bit-alerts.conf: alerts to one output, the rest to the other.
@@ -1559,8 +1627,8 @@ fn real_fluent_bit_every_version() {
     let classic = plugin_props(&classic_filters(&shipped("fluent-bit.conf"))[0]);
     let yaml = plugin_props(&yaml_filters(&shipped("fluent-bit.yaml"))[0]);
     let mut table = String::from(
-        "| Fluent Bit | fluent-bit.conf | fluent-bit-alerts.conf | fluent-bit.yaml | -e | processors (threaded) | -F svcshell -h | refused keys | labelled corpus |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+        "| Fluent Bit | fluent-bit.conf | fluent-bit-alerts.conf | fluent-bit.yaml | fluent-bit-rule-file.conf | -e | processors (threaded) | -F svcshell -h | refused keys | labelled corpus |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for fb in &fbs {
         let row = [
@@ -1571,6 +1639,7 @@ fn real_fluent_bit_every_version() {
             } else {
                 "n/a (no `plugins:` before 3.2)".to_string()
             },
+            check_rule_file(fb),
             check_command_line(fb),
             check_processors(fb),
             check_help(fb),

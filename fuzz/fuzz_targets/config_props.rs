@@ -58,6 +58,7 @@ fn set<T>(slot: &mut T, v: T) -> bool {
 fn model(props: &[(&str, &str)]) -> Result<Config, String> {
     let mut c = Config::default();
     let mut seen: Vec<String> = Vec::new();
+    let (mut rule_file, mut rule_id): (Option<String>, Option<String>) = (None, None);
     for (k, v) in props {
         let key = k.trim().to_ascii_lowercase();
         let v = v.trim();
@@ -84,11 +85,29 @@ fn model(props: &[(&str, &str)]) -> Result<Config, String> {
                     lower.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
                 !list.is_empty() && set(&mut c.sources, Some(list))
             }
+            "rule_file" if !v.is_empty() => set(&mut rule_file, Some(v.to_string())),
+            "rule_id" if !v.is_empty() => set(&mut rule_id, Some(v.to_string())),
             _ => false,
         };
         if !ok {
             return Err(key);
         }
+    }
+    // After every key: the rule file is loaded (the rule_file target checks loading itself); its schedule is the
+    // default of the cap.
+    match (rule_file, rule_id) {
+        (Some(path), id) => {
+            let rule = svcshell::rule::load(&path, id.as_deref()).map_err(|_| "rule_file".to_string())?;
+            if !seen.iter().any(|k| k == "max_alerts") {
+                c.max_alerts = rule.max_signals;
+            }
+            if !seen.iter().any(|k| k == "alert_window") {
+                c.alert_window = rule.interval_secs;
+            }
+            c.rule = rule;
+        }
+        (None, Some(_)) => return Err("rule_id".into()),
+        (None, None) => {}
     }
     Ok(c)
 }

@@ -1,6 +1,7 @@
 //! The `svcshell` command: `replay` recorded NDJSON events through the filter, `bench` its speed against a
 //! serde_json `Value` baseline, `explain` why records did or did not alert, `fuzz` it with mutants of the
-//! user's own recorded events against the same baseline.
+//! user's own recorded events against the same baseline; `rule show` prints the rule in effect and `rule check`
+//! checks rule files (as `rule_file` would load them) for detection engineers' own CI.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
@@ -25,7 +26,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Settings {
-    /// A filter property, as a shipper would pass it (repeatable): mode, exception, max_alerts, alert_window, sources.
+    /// A filter property, as a shipper would pass it (repeatable): mode, exception, max_alerts, alert_window,
+    /// sources, validate, rule_file, rule_id.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Shorthand for --set mode=alerts_only: only alerts are written.
@@ -34,7 +36,29 @@ struct Settings {
 }
 
 #[derive(Subcommand)]
+enum RuleCmd {
+    /// Print the rule in effect (the embedded one, or --set rule_file=PATH): metadata, query, the fields it reads
+    /// per record shape, start-up warnings and the investigation guide.
+    Show {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Check rule files as rule_file loads them (every rule of a Kibana export): one line per file; exit 2 when
+    /// any file is refused.
+    Check {
+        /// Rule files: detection-rules TOML, Kibana export NDJSON, or one rule JSON object.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
+    /// Show the rule in effect, or check rule files.
+    Rule {
+        #[command(subcommand)]
+        cmd: RuleCmd,
+    },
     /// Read NDJSON records, write every passing record (alerts tagged) to stdout in input order.
     Replay {
         #[command(flatten)]
@@ -485,6 +509,170 @@ fn fuzz(
 /// A subcommand's work, run once the filter is configured.
 type Job<'a> = dyn Fn(&Filter) -> io::Result<()> + 'a;
 
+/// `rule check`: each file loaded as `rule_file` would load it, every rule of it compiled into a filter.
+fn rule_check(files: &[String]) -> ExitCode {
+    let mut refused = 0;
+    for path in files {
+        let result = svcshell::rule::load_all(path).and_then(|rules| {
+            let mut warnings = 0;
+            for r in &rules {
+                let config = svcshell::Config {
+                    rule: r.clone(),
+                    ..svcshell::Config::default()
+                };
+                let f = Filter::new(config).map_err(|e| svcshell::rule::RuleError {
+                    file: path.clone(),
+                    at: None,
+                    query_at: None,
+                    message: e.to_string(),
+                })?;
+                warnings += f.warnings().len();
+            }
+            Ok((rules, warnings))
+        });
+        match result {
+            Ok((rules, warnings)) => {
+                let names: Vec<String> = rules
+                    .iter()
+                    .map(|r| format!("\"{}\" ({})", r.name, r.rule_id))
+                    .collect();
+                println!(
+                    "{path}: ok: {} ({} rule{}: {}){}",
+                    rules[0].format.name(),
+                    rules.len(),
+                    if rules.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    if warnings > 0 {
+                        format!(", {warnings} warning(s): see `svcshell rule show`")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            Err(e) => {
+                refused += 1;
+                println!("{e}");
+            }
+        }
+    }
+    if refused > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `rule show`: the rule in effect, as text.
+fn rule_show(filter: &Filter) -> io::Result<()> {
+    use svcshell::rule::Technique;
+    use svcshell::source::{Shape, ECS_FIELDS};
+    let c = filter.config();
+    let r = &c.rule;
+    let mut o = String::new();
+    let list = |t: &[Technique]| -> String {
+        t.iter()
+            .map(|t| format!("{} {}", t.id, t.name))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let or_none = |s: String| {
+        if s.is_empty() {
+            "(none)".to_string()
+        } else {
+            s
+        }
+    };
+    o += &format!("name:          {}\n", r.name);
+    o += &format!("rule_id:       {}\n", r.rule_id);
+    o += &format!(
+        "version:       {}\n",
+        r.version.clone().unwrap_or_else(|| {
+            "(none: a detection-rules TOML has no version; no rule.version is written)".into()
+        })
+    );
+    o += &format!(
+        "source:        {}\n",
+        match &r.file {
+            Some(f) => format!("{f} ({})", r.format.name()),
+            None => "embedded (Elastic prebuilt, v313)".into(),
+        }
+    );
+    o += &format!(
+        "severity:      {} (event.severity {}), risk_score {}\n",
+        r.severity,
+        r.severity_number(),
+        r.risk_score
+    );
+    o += &format!("author:        {}\n", or_none(r.author.join(", ")));
+    o += &format!("license:       {}\n", or_none(r.license.clone()));
+    o += &format!("references:    {}\n", or_none(r.references.join(" ")));
+    o += &format!("frameworks:    {}\n", or_none(r.frameworks.join(", ")));
+    o += &format!("tactics:       {}\n", or_none(list(&r.tactics)));
+    o += &format!("techniques:    {}\n", or_none(list(&r.techniques)));
+    o += &format!("subtechniques: {}\n", or_none(list(&r.subtechniques)));
+    o += &format!(
+        "schedule:      max_signals {}, interval {}s; in effect: max_alerts={}, alert_window={}s\n",
+        r.max_signals, r.interval_secs, c.max_alerts, c.alert_window
+    );
+    let lits = filter.prefilter_literals();
+    o += &format!(
+        "prefilter:     {}\n",
+        if lits.is_empty() {
+            "off".to_string()
+        } else {
+            lits.iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|l| String::from_utf8_lossy(l).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        }
+    );
+    o += "query:\n";
+    for l in r.query.trim_end().lines() {
+        o += &format!("    {l}\n");
+    }
+    let mut table = svcshell::eql::FieldTable::default();
+    r.compile(&mut table)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let fields = table.names();
+    o += "fields read, per enabled shape (derived: from the shape's raw fields; as is: from the record itself):\n";
+    for s in Shape::ALL
+        .into_iter()
+        .filter(|&s| filter.profiles().enabled(s))
+    {
+        let (derived, as_is): (Vec<&String>, Vec<&String>) = fields
+            .iter()
+            .partition(|f| s != Shape::Ecs && ECS_FIELDS.contains(&f.as_str()));
+        let join =
+            |v: &[&String]| or_none(v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+        o += &format!(
+            "    {:<20} derived: {}; as is: {}\n",
+            s.name(),
+            join(&derived),
+            join(&as_is)
+        );
+    }
+    if !filter.warnings().is_empty() {
+        o += "warnings:\n";
+        for w in filter.warnings() {
+            o += &format!("    {w}\n");
+        }
+    }
+    match &r.note {
+        Some(n) => {
+            o += "investigation guide:\n";
+            o += n.trim_end();
+            o += "\n";
+        }
+        None => o += "investigation guide: (none)\n",
+    }
+    io::stdout().write_all(o.as_bytes())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -496,6 +684,12 @@ fn main() -> ExitCode {
     };
     let fuzz_settings;
     let (settings, run): (&Settings, Box<Job>) = match &cli.cmd {
+        Cmd::Rule {
+            cmd: RuleCmd::Check { files },
+        } => return rule_check(files),
+        Cmd::Rule {
+            cmd: RuleCmd::Show { settings },
+        } => (settings, Box::new(rule_show)),
         Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
         Cmd::Bench {
             settings,
@@ -569,6 +763,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for w in filter.warnings() {
+        eprintln!("svcshell: warning: {w}");
+    }
     match run(&filter) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -43,6 +43,9 @@ pub struct Lexer<'a> {
     i: usize,
     line: u32,
     line_start: usize,
+    /// The last position computed (byte offset, characters from its line's start): columns are counted on
+    /// from there, so a long line costs linear time, not quadratic.
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Lexer<'a> {
@@ -52,15 +55,23 @@ impl<'a> Lexer<'a> {
             i: 0,
             line: 1,
             line_start: 0,
+            last: std::cell::Cell::new((0, 0)),
         }
     }
 
     fn pos(&self) -> Pos {
-        // Columns count characters, not bytes: every byte that does not continue a UTF-8 sequence starts one.
-        let col = self.src[self.line_start..self.i]
-            .iter()
-            .filter(|&&b| b & 0xC0 != 0x80)
-            .count();
+        // Columns count characters, not bytes.
+        let (at, chars) = match self.last.get() {
+            (at, chars) if at >= self.line_start && at <= self.i => (at, chars),
+            _ => (self.line_start, 0),
+        };
+        // Characters = bytes that start one (not UTF-8 continuation bytes): additive over any split.
+        let col = chars
+            + self.src[at..self.i]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count();
+        self.last.set((self.i, col));
         Pos {
             line: self.line,
             column: col as u32 + 1,

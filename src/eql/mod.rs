@@ -13,7 +13,7 @@ mod lexer;
 mod parser;
 mod wildcard;
 
-pub use parser::{parse_condition, parse_query, Expr, Op, Query};
+pub use parser::{parse_condition, parse_query, Expr, Op, Query, MAX_DEPTH};
 pub use wildcard::Pattern;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! Recursive-descent parser for the EQL subset: `<category> where <condition>`, with `or` < `and` <
-//! `not` precedence, parentheses, and comparisons `==`, `!=`, `:`, `in`, `in~`, `not in`.
+//! `not` precedence, parentheses, and comparisons `==`, `!=`, `:`, `in`, `in~`, `not in`. Nesting of parentheses
+//! and `not` is capped at [`MAX_DEPTH`], so no query text (rule files are user input) can exhaust the stack.
 
 use super::lexer::{Lexer, Tok, Token};
 use super::{CompileError, Pos};
@@ -38,13 +39,20 @@ pub struct Query {
 struct Parser {
     toks: Vec<Token>,
     k: usize,
+    /// Open parentheses and `not`s around the current position.
+    depth: u32,
 }
+
+/// The deepest nesting of parentheses and `not` accepted: far beyond any real rule, and shallow enough that
+/// parsing, compiling and evaluating (all recursive) never exhaust a thread's stack, whatever a rule file holds.
+pub const MAX_DEPTH: u32 = 100;
 
 /// Parses a full query: `<category> where <condition>`.
 pub fn parse_query(src: &str) -> Result<Query, CompileError> {
     let mut p = Parser {
         toks: Lexer::new(src).tokens()?,
         k: 0,
+        depth: 0,
     };
     let t = p.next();
     let category = match t.tok {
@@ -79,6 +87,7 @@ pub fn parse_condition(src: &str) -> Result<Expr, CompileError> {
     let mut p = Parser {
         toks: Lexer::new(src).tokens()?,
         k: 0,
+        depth: 0,
     };
     let e = p.expr()?;
     p.expect_eof()?;
@@ -165,10 +174,25 @@ impl Parser {
         })
     }
 
+    /// Enters one more level of nesting at `pos`, refusing to go past [`MAX_DEPTH`].
+    fn deeper(&mut self, pos: Pos) -> Result<(), CompileError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(CompileError {
+                pos,
+                message: format!("nested deeper than {MAX_DEPTH} levels of `(` and `not`"),
+            });
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, CompileError> {
         if *self.peek() == Tok::Keyword("not") {
-            self.next();
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let t = self.next();
+            self.deeper(t.pos)?;
+            let e = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(e)));
         }
         self.primary()
     }
@@ -177,11 +201,13 @@ impl Parser {
         let t = self.next();
         match t.tok {
             Tok::LParen => {
+                self.deeper(t.pos)?;
                 let e = self.expr()?;
                 let c = self.next();
                 if c.tok != Tok::RParen {
                     return self.unexpected(c.pos, &c.tok, "`)`");
                 }
+                self.depth -= 1;
                 Ok(e)
             }
             Tok::Question => {

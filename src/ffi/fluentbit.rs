@@ -49,7 +49,7 @@ use std::time::Instant;
 use super::{catch, mem};
 use crate::config::Mode;
 use crate::filter::ChunkResult;
-use crate::{rule, Filter};
+use crate::Filter;
 
 /// `FLB_FILTER_MODIFIED`: `*out_buf`/`*out_bytes` hold the new chunk.
 pub const FLB_FILTER_MODIFIED: c_int = 1;
@@ -293,7 +293,7 @@ const NUMBERED_DESC: &[u8] =
 
 /// The property keys with their descriptions, as the configuration map declares them (then a NULL entry). Same
 /// names as [`crate::config::KEYS`], plus the numbered exceptions.
-const KEY_COUNT: usize = 6 + NUMBERED_EXCEPTIONS;
+const KEY_COUNT: usize = 8 + NUMBERED_EXCEPTIONS;
 const MAP_LEN: usize = KEY_COUNT + 1;
 const MAP_KEYS: [(&[u8], &[u8]); KEY_COUNT] = [
     (b"mode\0", b"tag (default): every record passes, matches carry the alert fields; alerts_only: only alerts pass.\0"),
@@ -318,6 +318,8 @@ const MAP_KEYS: [(&[u8], &[u8]); KEY_COUNT] = [
     (b"alert_window\0", b"Window of the alert cap, on the record's time: 300, 300s, 5m, 1h, 1d (default 5m).\0"),
     (b"sources\0", b"Record shapes to recognise, comma-separated (default: all).\0"),
     (b"validate\0", b"matches (default): validate records that could match; all: validate every record.\0"),
+    (b"rule_file\0", b"Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON) instead of the embedded v313.\0"),
+    (b"rule_id\0", b"The rule_id to pick when rule_file holds several rules (a Kibana export).\0"),
 ];
 
 const fn map104() -> [FlbConfigMap104; MAP_LEN] {
@@ -537,9 +539,16 @@ pub fn property_keys() -> Vec<String> {
     let mut keys: Vec<String> = vec!["mode".into(), "exception".into()];
     keys.extend((1..=NUMBERED_EXCEPTIONS).map(|i| format!("exception_{i}")));
     keys.extend(
-        ["max_alerts", "alert_window", "sources", "validate"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "max_alerts",
+            "alert_window",
+            "sources",
+            "validate",
+            "rule_file",
+            "rule_id",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     keys
 }
@@ -722,13 +731,21 @@ pub fn describe(filter: &Filter) -> String {
     } else {
         format!("{} per {}s", c.max_alerts, c.alert_window)
     };
+    let r = &c.rule;
+    let version = r
+        .version
+        .as_ref()
+        .map_or("no version".to_string(), |v| format!("version {v}"));
+    let from = r
+        .file
+        .as_ref()
+        .map_or("embedded".to_string(), |f| format!("from {f}"));
     format!(
-        "svcshell {} ready: rule \"{}\" (id {}, version {}), mode={mode}, exceptions={} {exceptions}, \
+        "svcshell {} ready: rule \"{}\" (id {}, {version}, {from}), mode={mode}, exceptions={} {exceptions}, \
          max_alerts={cap}",
         crate::VERSION,
-        rule::NAME,
-        rule::RULE_ID,
-        rule::VERSION,
+        r.name,
+        r.rule_id,
         c.exceptions.len(),
     )
 }
@@ -790,6 +807,9 @@ fn init(ins: *mut FlbFilterInstance) -> c_int {
         &name,
         &format!("{} (host: {} layout)", describe(&filter), layout.lines()),
     );
+    for w in filter.warnings() {
+        host.log(FLB_LOG_WARN, &name, w);
+    }
     let ctx = Box::into_raw(Box::new(Context {
         filter,
         name,
@@ -898,6 +918,7 @@ unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule;
 
     /// The names of a map's entries up to its NULL entry.
     fn names_of(first: *const c_void, entry_size: usize) -> Vec<String> {

@@ -735,4 +735,44 @@ mod tests {
         // SAFETY: `h` came from svcshell_filter_new and is freed once.
         unsafe { svcshell_filter_free(h) };
     }
+
+    #[test]
+    fn rule_file_is_a_property_like_the_others() {
+        let latest = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/rules/persistence_system_shells_via_services.latest.toml"
+        );
+        let h = new(&[("rule_file", latest)]);
+        assert!(!h.is_null());
+        let (mut out, mut out_len) = (ptr::null_mut(), 0usize);
+        // SAFETY: a live handle, a record of MATCH.len() bytes, two locals for the output.
+        let r = unsafe {
+            svcshell_filter_process(h, MATCH.as_ptr(), MATCH.len(), &mut out, &mut out_len)
+        };
+        assert_eq!(r, SVCSHELL_ALERT);
+        // SAFETY: an alert's buffer holds `out_len` bytes until it is freed below.
+        let alert = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+        // SAFETY: the buffer and the handle came from svcshell and are freed once.
+        unsafe {
+            svcshell_buffer_free(out);
+            svcshell_filter_free(h);
+        }
+        assert!(String::from_utf8_lossy(&alert).contains("T1569.002"));
+        // A refused file: NULL, and the message names the key and the file.
+        let (k, v) = (c"rule_file", c"/nonexistent/rule.toml");
+        let mut err = ptr::null_mut();
+        // SAFETY: arrays of one live C string each; `err` is a local.
+        let h = unsafe { svcshell_filter_new(&k.as_ptr(), &v.as_ptr(), 1, &mut err) };
+        assert!(h.is_null() && !err.is_null());
+        // SAFETY: a NUL-terminated message from svcshell, freed once below.
+        let msg = unsafe { CStr::from_ptr(err) }
+            .to_string_lossy()
+            .into_owned();
+        // SAFETY: as above.
+        unsafe { svcshell_string_free(err) };
+        assert!(
+            msg.starts_with("rule_file: /nonexistent/rule.toml: cannot read"),
+            "{msg}"
+        );
+    }
 }

@@ -413,7 +413,8 @@ static void write_file(const char *path, const void *buf, size_t len) {
 
 static void check_plugin_struct(void) {
     const struct flb_config_map *m;
-    static const char *keys[] = {"mode", "exception", "max_alerts", "alert_window", "sources", "validate"};
+    static const char *keys[] = {"mode", "exception", "max_alerts", "alert_window", "sources", "validate",
+                                  "rule_file", "rule_id"};
     size_t k;
     int n = 0, numbered = 0;
     current = "plugin struct";
@@ -445,7 +446,7 @@ static void check_plugin_struct(void) {
         CHECK(m->name != NULL, "key %s missing from the map", keys[k]);
     }
     CHECK(numbered == 16, "exception_1 .. exception_16: %d", numbered);
-    CHECK(n == 6 + 16, "%d keys", n);
+    CHECK(n == 8 + 16, "%d keys", n);
 }
 
 static int start_with(const char **kv) {
