@@ -245,3 +245,61 @@ fn explain_prints_shape_derived_values_and_clause_results_per_record() {
     assert_eq!(lines[2]["line"], 3);
     assert!(lines[2]["error"].is_string());
 }
+
+/// Runs the CLI with `args`, `input` on stdin; (exit success, stdout, stderr).
+fn run_stdin(args: &[&str], input: &[u8]) -> (bool, Vec<u8>, String) {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn blank_lines_hold_no_record_in_every_subcommand_as_in_the_c_api() {
+    // The C API's case (tests/c/link_test.c): match, no match, blank, blank with \r, malformed, no match with
+    // CRLF, match without a final '\n'.
+    let m = r#"{"@timestamp":"2024-05-01T12:00:00Z","event":{"category":["process"],"type":["start"]},"host":{"os":{"type":"windows"}},"process":{"name":"cmd.exe","args":["cmd.exe","/c","whoami"],"parent":{"name":"services.exe"}}}"#;
+    let n = r#"{"process":{"name":"notepad.exe"}}"#;
+    let input = format!("{m}\n{n}\n\n  \r\n{{\"a\":\n{n}\r\n{m}");
+    let (ok, out, err) = run_stdin(&["replay", "-"], input.as_bytes());
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("records=5 alerts=2 suppressed=0 excepted=0 errors=1"),
+        "{err}"
+    );
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.split_terminator('\n').collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(is_alert(lines[0]) && is_alert(lines[4]));
+    assert_eq!(&lines[1..4], [n, "{\"a\":", &format!("{n}\r")]);
+    // The issue's example.
+    let (_, out, err) = run_stdin(&["replay", "-"], b"{\"a\":1}\n\n   \n{\"b\":2}\n");
+    assert!(
+        err.contains("records=2 ") && err.contains("errors=0"),
+        "{err}"
+    );
+    assert_eq!(out, b"{\"a\":1}\n{\"b\":2}\n");
+    // explain: one line per record, numbered by its line in the input.
+    let (ok, out, _) = run_stdin(&["explain", "-"], input.as_bytes());
+    assert!(ok);
+    let numbers: Vec<u64> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers, [1, 2, 5, 6, 7]);
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use svcshell::filter::ChunkResult;
-use svcshell::record::msgpack;
+use svcshell::record::{msgpack, ndjson};
 use svcshell::{Action, Filter};
 
 #[derive(Parser)]
@@ -177,6 +177,9 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
                 }
             }
             let rec = line.strip_suffix(b"\n").unwrap_or(&line);
+            if ndjson::is_blank(rec) {
+                continue;
+            }
             match filter.process(rec).action {
                 Action::Pass => {
                     out.write_all(rec)?;
@@ -210,11 +213,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> io::Result<()> {
     let data = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    let lines: Vec<&[u8]> = data
-        .split(|&c| c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&[u8]> = ndjson::records(&data).map(|(_, l)| l).collect();
     let bytes: usize = lines.iter().map(|l| l.len()).sum();
     let (mb, recs) = (bytes as f64 / 1e6, lines.len() as f64);
     let mut alerts = 0usize;
@@ -287,7 +286,7 @@ fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
     let mut chunks: Vec<Vec<u8>> = vec![Vec::new()];
     let (mut records, mut json_matches) = (0usize, 0usize);
     let mut body = Vec::new();
-    for l in data.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+    for (_, l) in ndjson::records(&data) {
         body.clear();
         if !l.starts_with(b"{") || msgpack::from_json(l, &mut body).is_err() {
             body.clear();
@@ -369,8 +368,7 @@ fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
         }
         n += 1;
         let rec = line.strip_suffix(b"\n").unwrap_or(&line);
-        let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
-        if rec.iter().all(u8::is_ascii_whitespace) {
+        if ndjson::is_blank(rec) {
             continue;
         }
         let obj = match filter.explain(rec) {
@@ -396,12 +394,7 @@ fn read_seeds(files: &[String]) -> io::Result<Vec<Vec<u8>>> {
     for path in files {
         let data =
             std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-        for line in data.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                seeds.push(line.to_vec());
-            }
-        }
+        seeds.extend(ndjson::records(&data).map(|(_, l)| l.to_vec()));
     }
     if seeds.is_empty() {
         return Err(io::Error::other("no records in the input files"));

@@ -404,11 +404,6 @@ pub unsafe extern "C" fn svcshell_filter_process(
     })
 }
 
-/// True for a line that holds no record (empty, or only JSON whitespace).
-fn blank(line: &[u8]) -> bool {
-    line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))
-}
-
 /// Processes an NDJSON buffer: one JSON record per line.
 ///
 /// # Safety
@@ -457,17 +452,8 @@ pub unsafe extern "C" fn svcshell_filter_process_ndjson(
             return oom(h);
         };
         let mut c = CBatchCounts::default();
-        let mut last: Option<(usize, RecordError)> = None;
-        let mut start = 0;
-        let mut line_no = 0;
-        while start < input.len() {
-            let end = memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |i| start + i);
-            let line = &input[start..end];
-            start = end + 1;
-            line_no += 1;
-            if blank(line) {
-                continue;
-            }
+        let mut last: Option<(u64, RecordError)> = None;
+        for (line_no, line) in crate::record::ndjson::records(input) {
             c.records += 1;
             let outcome = h.filter.process(line);
             if let Some(e) = outcome.error {

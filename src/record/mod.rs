@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod msgpack;
+pub mod ndjson;
 pub mod prefilter;
 
 /// What kind of JSON value a hit is.
