@@ -14,7 +14,7 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::os::raw::c_char;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::ptr;
 
 use serde_json::Value;
@@ -24,6 +24,8 @@ use svcshell::ffi::{
     SVCSHELL_OK, SVCSHELL_PASS,
 };
 use svcshell::{Action, Filter, Outcome};
+
+mod runner;
 
 /// tests/data/events.ndjson line 2: `services.exe` starting `cmd.exe` (an alert).
 fn base() -> Vec<u8> {
@@ -533,7 +535,7 @@ fn short(rec: &[u8]) -> String {
 
 /// `svcshell replay` on `input`: stdout and the `errors=` count of the summary.
 fn replay(mode: &str, validate: &str, input: &[u8]) -> (Vec<u8>, u64) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_svcshell"));
+    let mut cmd = runner::command(env!("CARGO_BIN_EXE_svcshell"));
     cmd.arg("replay");
     for (k, v) in props(mode, validate) {
         cmd.arg("--set").arg(format!("{k}={v}"));

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod common;
+mod runner;
 use common::{lib_dir, C_WARNINGS};
 
 /// C99 with the shared warnings (`tests/common`).
@@ -78,7 +79,7 @@ fn compile(name: &str, link: bool) -> PathBuf {
 
 /// Runs a compiled test and returns its stdout; the number of C checks it reports is printed.
 fn run_checks(exe: &Path, args: &[&str], name: &str) -> String {
-    let o = Command::new(exe).args(args).output().unwrap();
+    let o = runner::command(exe).args(args).output().unwrap();
     assert!(o.status.success(), "{}", show(name, &o));
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let line = stdout
@@ -105,7 +106,7 @@ fn dlopen_host_passes_every_check() {
 }
 
 fn run_example(exe: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(exe)
+    let mut child = runner::command(exe)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

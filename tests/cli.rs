@@ -6,8 +6,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+mod runner;
+
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_svcshell"))
+    runner::command(env!("CARGO_BIN_EXE_svcshell"))
 }
 
 fn data(name: &str) -> PathBuf {

@@ -30,6 +30,7 @@ use svcshell::record::msgpack;
 use svcshell::{Action, Config, Filter};
 
 mod common;
+mod runner;
 use common::{decode_msgpack, lib_dir, C_WARNINGS};
 
 fn root() -> PathBuf {
@@ -423,7 +424,7 @@ fn compile_host(dir: &Path, line: &HostLine, k: usize) -> PathBuf {
 }
 
 /// The command that runs an emulated host: under `SVCSHELL_FB_HOST_WRAPPER` when set (tests/c/valgrind.sh sets it
-/// to its Valgrind command line).
+/// to its Valgrind command line), else as every program built for the target (`tests/runner`).
 fn host_command(exe: &Path) -> Command {
     match std::env::var("SVCSHELL_FB_HOST_WRAPPER") {
         Ok(w) if !w.trim().is_empty() => {
@@ -432,7 +433,7 @@ fn host_command(exe: &Path) -> Command {
             c.args(parts).arg(exe);
             c
         }
-        _ => Command::new(exe),
+        _ => runner::command(exe),
     }
 }
 

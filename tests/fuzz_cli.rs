@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod runner;
+
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_svcshell"))
+    runner::command(env!("CARGO_BIN_EXE_svcshell"))
 }
 
 fn events() -> PathBuf {

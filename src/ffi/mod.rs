@@ -568,7 +568,7 @@ pub unsafe extern "C" fn svcshell_filter_last_error(
             // SAFETY: `buf` is writable for `buflen` bytes (contract) and `n + 1 <= buflen`; the message is this
             // handle's own allocation, which the caller's buffer cannot overlap.
             unsafe {
-                ptr::copy_nonoverlapping(msg.as_ptr(), buf as *mut u8, n);
+                ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), n);
                 *buf.add(n) = 0;
             }
         }
@@ -714,8 +714,12 @@ mod tests {
         let n = unsafe { svcshell_filter_last_error(h, buf.as_mut_ptr(), 4) };
         assert_eq!(n, 6);
         // "ab" + half of "é" would not be UTF-8: the copy stops before it.
+        // `c_char` is `i8` on x86-64 and `u8` on aarch64: its byte either way.
         assert_eq!(
-            buf[..3].iter().map(|&c| c as u8).collect::<Vec<_>>(),
+            buf[..3]
+                .iter()
+                .map(|c| c.to_ne_bytes()[0])
+                .collect::<Vec<_>>(),
             b"ab\0"
         );
         // SAFETY: `h` came from svcshell_filter_new and is freed once.

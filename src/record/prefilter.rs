@@ -6,7 +6,11 @@
 //! set's literals always passes that set, since an escape can hide the letter.
 //!
 //! The search is the "packed pair" technique (as in the memchr crate's memmem): two rare bytes of the needle
-//! are compared at their offsets for 16 or 32 positions at once, and only candidate positions are verified.
+//! are compared at their offsets for 16, 32 or 64 positions at once, and only candidate positions are verified.
+//! Each target has its loops: AVX-512BW and AVX2 (detected at run time) and SSE2 on x86-64, NEON on aarch64
+//! (both baseline), and everywhere the portable loop ([`Needle::find_portable`]), which searches what the
+//! vector loops leave and is the whole search on other targets. Every path is tested on its own against a
+//! naive search on the machine that runs the tests.
 
 use memchr::memmem;
 
@@ -113,7 +117,7 @@ impl Prefilter {
 }
 
 /// Where a vector loop stopped.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 enum Step {
     /// The block at this offset has candidate positions (bit k: offset + k) to verify.
     Candidates(usize, u64),
@@ -132,27 +136,63 @@ struct Needle {
     /// Offsets of the two anchor bytes in the needle (distinct, in either order, both below its length).
     i1: usize,
     i2: usize,
-    /// The CPU has AVX2 (checked once): 32 positions per step instead of 16.
-    avx2: bool,
-    /// The CPU has AVX-512BW (checked once): 64 positions per step.
-    avx512: bool,
+    /// The widest search loop used (checked once); each narrower one continues where it left off.
+    path: Path,
+}
+
+/// A search path of [`Needle::find`]: the widest loop it runs, each narrower one taking over where the wider
+/// one left off, the portable loop last. Ordered narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Path {
+    /// The portable loop alone (every target; the only one where neither x86-64 nor aarch64).
+    #[cfg_attr(
+        all(not(test), any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(dead_code) // there, only the tests search with it alone
+    )]
+    Portable,
+    /// 16 positions per step: SSE2 on x86-64, NEON on aarch64 (both part of the baseline).
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    Vector16,
+    /// 32 positions per step (AVX2, detected at run time).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// 64 positions per step (AVX-512BW, detected at run time).
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Path {
+    /// The widest path this CPU runs.
+    fn detect() -> Path {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512bw") {
+                Path::Avx512
+            } else if std::is_x86_feature_detected!("avx2") {
+                Path::Avx2
+            } else {
+                Path::Vector16
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            Path::Vector16
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            Path::Portable
+        }
+    }
 }
 
 impl Needle {
     fn new(needle: &[u8]) -> Option<Needle> {
-        #[cfg(target_arch = "x86_64")]
-        let (avx512, avx2) = (
-            std::is_x86_feature_detected!("avx512bw"),
-            std::is_x86_feature_detected!("avx2"),
-        );
-        #[cfg(not(target_arch = "x86_64"))]
-        let (avx512, avx2) = (false, false);
-        Needle::with_features(needle, avx512, avx2)
+        Needle::with_path(needle, Path::detect())
     }
 
-    /// A needle searched with at most the given vector widths (tests run every width on any machine that has
-    /// it; `new` passes what the CPU has).
-    fn with_features(needle: &[u8], avx512: bool, avx2: bool) -> Option<Needle> {
+    /// A needle searched with at most the given path (tests run every path the machine has; `new` passes the
+    /// widest).
+    fn with_path(needle: &[u8], path: Path) -> Option<Needle> {
         if needle.len() < 2 {
             return None;
         }
@@ -169,13 +209,13 @@ impl Needle {
             chars,
             i1,
             i2,
-            avx2,
-            avx512,
+            path,
         })
     }
 
     /// The first candidate position `at + k` (bit k of `mask`) where the needle really is. Kept out of the
     /// vector loops, so that they hold their constants in registers.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[inline(never)]
     fn verify_mask(&self, rec: &[u8], at: usize, mut mask: u64) -> Option<usize> {
         while mask != 0 {
@@ -207,12 +247,14 @@ impl Needle {
             return None;
         }
         let last = rec.len() - m; // last candidate start
+        #[allow(unused_mut)] // only the vector loops move it
         let mut at = 0usize;
         // The vector loops stop at the first block with candidate positions; they are verified out here, so
         // that the loops hold their constants in registers (a call inside would spill them).
         #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: AVX-512BW support was detected at run time in `new`.
+        if self.path >= Path::Avx512 {
+            // SAFETY: the path is `Avx512` only where AVX-512BW was detected at run time (`Path::detect`, or a
+            // test that checked first).
             match self.drive(rec, at, 64, |from| unsafe {
                 self.scan_avx512(rec, from, last)
             }) {
@@ -221,8 +263,9 @@ impl Needle {
             }
         }
         #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: AVX2 support was detected at run time in `new` (AVX-512BW machines have it too).
+        if self.path >= Path::Avx2 {
+            // SAFETY: the path is `Avx2` or wider only where AVX2 was detected at run time (`Path::detect`, or a
+            // test that checked first; AVX-512BW machines have it too).
             match self.drive(rec, at, 32, |from| unsafe {
                 self.scan_avx2(rec, from, last)
             }) {
@@ -231,7 +274,7 @@ impl Needle {
             }
         }
         #[cfg(target_arch = "x86_64")]
-        {
+        if self.path >= Path::Vector16 {
             use std::arch::x86_64::*;
             let [(b1, c1), (b2, c2)] = self.anchors();
             // SAFETY: SSE2 is part of the x86-64 baseline; these only build constants.
@@ -263,12 +306,36 @@ impl Needle {
                 at += 16;
             }
         }
-        (at..=last).find(|&k| self.verify(rec, k))
+        #[cfg(target_arch = "aarch64")]
+        if self.path >= Path::Vector16 {
+            // SAFETY: NEON is part of the aarch64 baseline: every aarch64 target Rust builds for enables it, so
+            // the CPU has it.
+            match self.drive(rec, at, 16, |from| unsafe {
+                self.scan_neon(rec, from, last)
+            }) {
+                Ok(found) => return Some(found),
+                Err(next) => at = next,
+            }
+        }
+        self.find_portable(rec, at)
+    }
+
+    /// The portable loop: where the needle first occurs in `rec` at or after `from`, one position at a time,
+    /// each checked by its two anchor bytes (ASCII-lowercased) before the whole needle. Searches what the
+    /// vector loops leave (fewer positions than a block), and everything on targets without them.
+    fn find_portable(&self, rec: &[u8], from: usize) -> Option<usize> {
+        let last = rec.len().checked_sub(self.needle.len())?;
+        let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
+        (from..=last).find(|&k| {
+            rec[k + self.i1].to_ascii_lowercase() == b1
+                && rec[k + self.i2].to_ascii_lowercase() == b2
+                && self.verify(rec, k)
+        })
     }
 
     /// The two anchor bytes (lowercase) and what each haystack byte is ORed with before the comparison: 0x20
     /// for a letter (ASCII case folding), else 0. Shared by every vector width.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     fn anchors(&self) -> [(i8, i8); 2] {
         [self.i1, self.i2].map(|i| {
             let b = self.needle[i];
@@ -278,7 +345,7 @@ impl Needle {
 
     /// Runs a vector loop (`scan`, blocks of `width` positions) from `at`, verifying each block it stops at:
     /// `Ok(position)` of the needle, or `Err(at)` where the loop left off.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[inline(always)]
     fn drive(
         &self,
@@ -348,11 +415,56 @@ impl Needle {
         }
         Step::Done(at)
     }
+
+    /// The NEON loop of [`Needle::find`] from `at` (aarch64, where NEON is baseline): the first 16-position
+    /// block with candidates, or where fewer than 16 candidate positions remain. NEON has no byte movemask:
+    /// the comparison's 16 lanes (0x00 or 0xff) are narrowed to 4 bits each (`shrn` by 4), giving a 64-bit
+    /// word that is zero when no lane matched; a block with candidates has its nibbles turned into bit k
+    /// per lane k.
+    #[cfg(target_arch = "aarch64")]
+    #[target_feature(enable = "neon")]
+    fn scan_neon(&self, rec: &[u8], mut at: usize, last: usize) -> Step {
+        use std::arch::aarch64::*;
+        let [(b1, c1), (b2, c2)] = self.anchors();
+        let (n1, n2) = (vdupq_n_u8(b1 as u8), vdupq_n_u8(b2 as u8));
+        let (f1, f2) = (vdupq_n_u8(c1 as u8), vdupq_n_u8(c2 as u8));
+        while at + 16 <= last + 1 {
+            // SAFETY: `at + 15 <= last`, so for each anchor offset `i < m`, `at + 15 + i <= last + m - 1 <
+            // rec.len()`: both 16-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
+            let (v1, v2) = unsafe {
+                (
+                    vld1q_u8(rec.as_ptr().add(at + self.i1)),
+                    vld1q_u8(rec.as_ptr().add(at + self.i2)),
+                )
+            };
+            let e1 = vceqq_u8(vorrq_u8(v1, f1), n1);
+            let e2 = vceqq_u8(vorrq_u8(v2, f2), n2);
+            let nibbles = vshrn_n_u16::<4>(vreinterpretq_u16_u8(vandq_u8(e1, e2)));
+            let word = vget_lane_u64::<0>(vreinterpret_u64_u8(nibbles));
+            if word != 0 {
+                return Step::Candidates(at, lanes(word));
+            }
+            at += 16;
+        }
+        Step::Done(at)
+    }
+}
+
+/// The lanes set in a narrowed NEON comparison (lane k: bits 4k..4k+3, all set or all clear) as bit k each.
+#[cfg(target_arch = "aarch64")]
+fn lanes(mut word: u64) -> u64 {
+    word &= 0x1111_1111_1111_1111;
+    let mut mask = 0u64;
+    while word != 0 {
+        mask |= 1 << (word.trailing_zeros() / 4);
+        word &= word - 1;
+    }
+    mask
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Prefilter;
+    use super::{Needle, Path, Prefilter};
     use proptest::prelude::*;
 
     fn one(needle: &[u8]) -> Prefilter {
@@ -446,19 +558,104 @@ mod tests {
         );
     }
 
-    /// The needle with each search path the machine has: scalar + SSE2, AVX2, AVX-512.
-    fn widths(needle: &[u8]) -> Vec<super::Needle> {
-        let mut v = vec![super::Needle::with_features(needle, false, false).unwrap()];
+    /// Every search path this machine runs: portable alone; SSE2 or NEON; AVX2 and AVX-512BW where the CPU
+    /// has them.
+    fn paths() -> Vec<Path> {
+        #[allow(unused_mut)] // only x86-64 and aarch64 add paths
+        let mut v = vec![Path::Portable];
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        v.push(Path::Vector16);
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") {
-                v.push(super::Needle::with_features(needle, false, true).unwrap());
+                v.push(Path::Avx2);
             }
             if std::is_x86_feature_detected!("avx512bw") {
-                v.push(super::Needle::with_features(needle, true, true).unwrap());
+                v.push(Path::Avx512);
             }
         }
         v
+    }
+
+    /// The needle with each search path the machine has.
+    fn widths(needle: &[u8]) -> Vec<Needle> {
+        paths()
+            .into_iter()
+            .map(|p| Needle::with_path(needle, p).unwrap())
+            .collect()
+    }
+
+    /// Where `needle` first occurs in `hay` at or after `from`, ASCII case-insensitively: window by window.
+    fn naive_find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+        hay.windows(needle.len())
+            .enumerate()
+            .skip(from)
+            .find(|(_, w)| w.eq_ignore_ascii_case(needle))
+            .map(|(k, _)| k)
+    }
+
+    #[test]
+    fn the_paths_this_machine_runs() {
+        let p = paths();
+        assert_eq!(p[0], Path::Portable);
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        assert!(
+            p.contains(&Path::Vector16),
+            "SSE2 and NEON are baseline: always tested"
+        );
+        assert_eq!(
+            *p.last().unwrap(),
+            Path::detect(),
+            "the widest is what `new` picks"
+        );
+        eprintln!("prefilter search paths tested here: {p:?}");
+    }
+
+    /// The rule's literals and short or punctuation-anchored ones (an anchor that is not a letter is compared
+    /// exactly; a 2-byte needle has both bytes as anchors).
+    const NEEDLES: &[&str] = &[
+        "services.exe",
+        "cmd.exe",
+        "powershell.exe",
+        "pwsh.exe",
+        "powershell_ise.exe",
+        "ab",
+        "x.",
+        "..",
+        "q_z",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// Each path (the portable loop called on its own included) on haystacks drawn from the needle's
+        /// letters in both cases, the bytes that differ from them by 0x20 only, and punctuation: candidate
+        /// blocks, near misses and real occurrences at every offset of a block, lengths across block sizes.
+        #[test]
+        fn every_path_agrees_with_naive_on_dense_near_misses(
+            k in 0..NEEDLES.len(),
+            picks in proptest::collection::vec(any::<u8>(), 0..200),
+            from in 0usize..210,
+            plants in proptest::collection::vec((any::<usize>(), any::<bool>()), 0..3),
+        ) {
+            let needle = NEEDLES[k].as_bytes();
+            let mut alphabet: Vec<u8> = needle.to_vec();
+            alphabet.extend(needle.iter().map(|c| c.to_ascii_uppercase()));
+            alphabet.extend(needle.iter().map(|c| c ^ 0x20)); // '.' ^ 0x20 = 0x0e, 's' ^ 0x20 = 'S'
+            alphabet.extend_from_slice(b"\"\\:. \xc5\xbf\x00\xff");
+            let mut hay: Vec<u8> = picks.iter().map(|&b| alphabet[b as usize % alphabet.len()]).collect();
+            for (at, upper) in plants {
+                if hay.len() >= needle.len() {
+                    let at = at % (hay.len() - needle.len() + 1);
+                    let lit = if upper { needle.to_ascii_uppercase() } else { needle.to_vec() };
+                    hay[at..at + needle.len()].copy_from_slice(&lit);
+                }
+            }
+            for n in widths(needle) {
+                prop_assert_eq!(n.find(&hay), naive_find(&hay, needle, 0), "{:?}", n.path);
+            }
+            let n = Needle::with_path(needle, Path::Portable).unwrap();
+            prop_assert_eq!(n.find_portable(&hay, from), naive_find(&hay, needle, from));
+        }
     }
 
     proptest! {
