@@ -13,6 +13,7 @@
 //!   deeply nested) are refused without a crash.
 
 mod common;
+mod runner;
 
 use std::path::{Path, PathBuf};
 
@@ -795,7 +796,7 @@ fn config_carries_the_loaded_rule() {
 // --------------------------------------------------------------------------------------------- CLI
 
 fn svcshell(args: &[&str]) -> (i32, String, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_svcshell"))
+    let o = runner::command(env!("CARGO_BIN_EXE_svcshell"))
         .args(args)
         .output()
         .unwrap();
