@@ -1532,20 +1532,33 @@ fn check_labelled_corpus(fb: &FluentBit, props: &[(String, String)]) -> Option<S
                 },
             );
             let input = dir.join("corpus.ndjson");
+            // The cap counts alerts per window of each record's own time: `@timestamp` in-process, and the time
+            // the shipped parser takes from `@timestamp` in Fluent Bit. A record without a readable one (CrowdStrike
+            // FDR lines have none; the generator's odd values put numbers and nulls there) gets the read time in
+            // Fluent Bit but the previous record's time in-process, so the two would cap different records: every
+            // record gets the corpus's time (inserted as text where the key is missing, else the record is
+            // re-serialised and relabelled by the reference).
+            const TIME: &str = "2024-05-13T06:16:14.123Z";
+            let mut labels = labels;
             let mut text = Vec::new();
-            for l in &lines {
-                // The cap counts alerts per window of each record's own time: `@timestamp` in-process, and the
-                // time the shipped parser takes from `@timestamp` in Fluent Bit. A record without one (CrowdStrike
-                // FDR lines) gets the read time in Fluent Bit but the previous record's time in-process, so the
-                // two would cap different records: give every record the corpus's time.
-                let v: Value = serde_json::from_slice(l).unwrap();
-                if v.get("@timestamp").is_none() {
-                    let at = l.iter().position(|&b| b == b'{').unwrap() + 1;
-                    text.extend_from_slice(&l[..at]);
-                    text.extend_from_slice(br#""@timestamp":"2024-05-13T06:16:14.123Z","#);
-                    text.extend_from_slice(&l[at..]);
-                } else {
-                    text.extend_from_slice(l);
+            for (l, label) in lines.iter().zip(labels.iter_mut()) {
+                let mut v: Value = serde_json::from_slice(l).unwrap();
+                match v.get("@timestamp") {
+                    Some(t) if t == TIME => text.extend_from_slice(l),
+                    None => {
+                        let at = l.iter().position(|&b| b == b'{').unwrap() + 1;
+                        text.extend_from_slice(&l[..at]);
+                        text.extend_from_slice(format!(r#""@timestamp":"{TIME}","#).as_bytes());
+                        text.extend_from_slice(&l[at..]);
+                    }
+                    Some(_) => {
+                        v["@timestamp"] = Value::from(TIME);
+                        let line = serde_json::to_vec(&v).unwrap();
+                        *label = common::support::reference::evaluate_line(&line)
+                            .expect("a JSON object")
+                            .alert;
+                        text.extend_from_slice(&line);
+                    }
                 }
                 text.push(b'\n');
             }
