@@ -103,7 +103,7 @@ pub fn argv_windows(cmd: &[u8], buf: &mut Vec<u8>, f: &mut dyn FnMut(&[u8]) -> b
             if f(&cmd[start..j]) {
                 return true;
             }
-            i = j + 1; // skip the separator (or step past the end)
+            i = j; // the separator, if any, is skipped at the top of the loop
             continue;
         }
         // Slow path: a quote at j. Backslashes right before it are counted, not copied yet.
@@ -154,7 +154,7 @@ pub fn argv_windows(cmd: &[u8], buf: &mut Vec<u8>, f: &mut dyn FnMut(&[u8]) -> b
         if f(buf) {
             return true;
         }
-        i = k + 1; // k is the separator that ended the argument, or n
+        i = k; // the separator that ended the argument (skipped at the top of the loop), or n
     }
     false
 }
@@ -170,7 +170,7 @@ pub fn argv_windows(cmd: &[u8], buf: &mut Vec<u8>, f: &mut dyn FnMut(&[u8]) -> b
 /// are ordinary.
 fn java_whitespace_len(cmd: &[u8], i: usize) -> usize {
     let b = cmd[i];
-    if b < 0x80 {
+    if b.is_ascii() {
         return matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1C..=0x1F | b' ') as usize;
     }
     match (b, cmd.get(i + 1..i + 3)) {

@@ -726,13 +726,8 @@ pub fn detect<R: RawRecord + ?Sized>(raw: &R, p: &Profiles) -> Detected {
         }
         let si = p.slot(INSERTS);
         let n = raw.count(si);
-        let at = |k: usize, ok: bool| {
-            if ok && k < n {
-                Src::Insert(si, k)
-            } else {
-                Src::None
-            }
-        };
+        // An insert past the end of the array reads as missing (`nth_str` finds none), like `Src::None`.
+        let at = |k: usize, ok: bool| if ok { Src::Insert(si, k) } else { Src::None };
         let d = if sysmon {
             let late = matches!(n, 22 | 23);
             Derive::Win {
