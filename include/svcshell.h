@@ -10,7 +10,10 @@
  * programs in tests/c/ against it with `cc -std=c99 -Wall -Wextra -Werror -pedantic` and runs them. Between them
  * they call every function declared here: link_test.c and example.c link with -lsvcshell, dlopen_test.c loads
  * the library with dlopen()/dlsym(). The same test also checks that the functions named here and the `svcshell_*`
- * symbols exported by src/ffi/ are the same list. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
+ * symbols exported by src/ffi/ are the same list. tests/header_abi.rs generates the declarations of src/ffi/
+ * with cbindgen and compiles them with this header, so a prototype, struct layout or result code that differs
+ * from the Rust code is a compile error; tests/properties.rs keeps the property list below equal to the library's
+ * property table. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
  *
  * Linking:    cc host.c -I include -L <dir of libsvcshell.so> -lsvcshell -Wl,-rpath,<that dir>
  * Loading:    dlopen("libsvcshell.so", RTLD_NOW | RTLD_LOCAL), then dlsym() each function by name.
