@@ -31,14 +31,28 @@ use std::{ptr, slice};
 
 use crate::{Action, Filter, RecordError};
 
-/// The C API's major version: changes when a change would break a host built for an older major.
-pub const API_VERSION_MAJOR: u32 = 1;
-/// The C API's minor version: grows when functions or trailing struct fields are added.
-pub const API_VERSION_MINOR: u32 = 0;
-/// The C API's patch version: fixes without interface change.
-pub const API_VERSION_PATCH: u32 = 0;
-/// `MAJOR.MINOR.PATCH`, NUL-terminated (a unit test keeps it equal to the three numbers).
-const API_VERSION_CSTR: &[u8] = b"1.0.0\0";
+/// Defines the API version numbers and builds the version string from them.
+macro_rules! api_version {
+    ($major:literal, $minor:literal, $patch:literal) => {
+        /// The C API's major version: changes when a change would break a host built for an older major.
+        pub const API_VERSION_MAJOR: u32 = $major;
+        /// The C API's minor version: grows when functions or trailing struct fields are added.
+        pub const API_VERSION_MINOR: u32 = $minor;
+        /// The C API's patch version: fixes without interface change.
+        pub const API_VERSION_PATCH: u32 = $patch;
+        /// `MAJOR.MINOR.PATCH`, NUL-terminated, built from the three numbers.
+        const API_VERSION_CSTR: &[u8] = concat!(
+            stringify!($major),
+            ".",
+            stringify!($minor),
+            ".",
+            stringify!($patch),
+            "\0"
+        )
+        .as_bytes();
+    };
+}
+api_version!(1, 0, 0);
 /// The crate version, NUL-terminated.
 const LIBRARY_VERSION_CSTR: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
@@ -205,6 +219,59 @@ unsafe fn write_sized<T: SizePrefixed>(
     Ok(())
 }
 
+/// Defines one export: names it once (the name is also the one its errors carry), runs its body inside the
+/// panic boundary ([`boundary`]) and returns `on_panic` if the body panics.
+///
+/// With a `handle` parameter first, the export takes a `*const FilterHandle`: a NULL handle returns `on_null`
+/// before anything else (no dereference, no message: there is no handle to hold one); otherwise the body sees the
+/// handle as `&FilterHandle` under that name, and a panic's message becomes the handle's last error. `F` in the
+/// body is the export's name.
+macro_rules! ffi_fn {
+    (
+        $(#[$attr:meta])*
+        unsafe fn $name:ident(handle $h:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
+        on_null: $on_null:expr;
+        on_panic: $on_panic:expr;
+        $body:block
+    ) => {
+        $(#[$attr])*
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($h: *const FilterHandle $(, $arg: $ty)*) -> $ret {
+            #[allow(dead_code)]
+            const F: &str = stringify!($name);
+            // SAFETY: the handle is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
+            let Some($h) = (unsafe { $h.as_ref() }) else {
+                return $on_null;
+            };
+            boundary(Some($h), F, $on_panic, || $body)
+        }
+    };
+    (
+        $(#[$attr:meta])*
+        unsafe fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?;
+        on_panic: $on_panic:expr;
+        $body:block
+    ) => {
+        $(#[$attr])*
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) $(-> $ret)? {
+            boundary(None, stringify!($name), $on_panic, || $body)
+        }
+    };
+    (
+        $(#[$attr:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;
+        on_panic: $on_panic:expr;
+        $body:block
+    ) => {
+        $(#[$attr])*
+        #[no_mangle]
+        pub extern "C" fn $name($($arg: $ty),*) -> $ret {
+            boundary(None, stringify!($name), $on_panic, || $body)
+        }
+    };
+}
+
 /// The API version as a static NUL-terminated string, `"MAJOR.MINOR.PATCH"`.
 #[no_mangle]
 pub extern "C" fn svcshell_api_version() -> *const c_char {
@@ -351,25 +418,22 @@ fn check_io(
     None
 }
 
-/// Processes one JSON record.
-///
-/// # Safety
-/// `filter` is NULL or a live handle; `record` is readable for `len` bytes (or NULL with `len == 0`); `out` and
-/// `out_len` are NULL or writable. See `svcshell_filter_process` in `include/svcshell.h`.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_filter_process(
-    filter: *const FilterHandle,
-    record: *const u8,
-    len: usize,
-    out: *mut *mut u8,
-    out_len: *mut usize,
-) -> c_int {
-    const F: &str = "svcshell_filter_process";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
+ffi_fn! {
+    /// Processes one JSON record.
+    ///
+    /// # Safety
+    /// The handle is NULL or a live one; `record` is readable for `len` bytes (or NULL with `len == 0`); `out` and
+    /// `out_len` are NULL or writable. See `svcshell_filter_process` in `include/svcshell.h`.
+    unsafe fn svcshell_filter_process(
+        handle h,
+        record: *const u8,
+        len: usize,
+        out: *mut *mut u8,
+        out_len: *mut usize,
+    ) -> c_int;
+    on_null: SVCSHELL_INVALID_ARGUMENT;
+    on_panic: SVCSHELL_PANIC;
+    {
         if let Some(code) = check_io(h, F, (record, "record"), len, out, out_len) {
             return code;
         }
@@ -401,30 +465,27 @@ pub unsafe extern "C" fn svcshell_filter_process(
                 }
             },
         }
-    })
+    }
 }
 
-/// Processes an NDJSON buffer: one JSON record per line.
-///
-/// # Safety
-/// `filter` is NULL or a live handle; `buf` is readable for `len` bytes (or NULL with `len == 0`); `out`, `out_len`
-/// are NULL or writable; `counts` is NULL or a writable size-prefixed struct. See
-/// `svcshell_filter_process_ndjson` in `include/svcshell.h`.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_filter_process_ndjson(
-    filter: *const FilterHandle,
-    buf: *const u8,
-    len: usize,
-    out: *mut *mut u8,
-    out_len: *mut usize,
-    counts: *mut CBatchCounts,
-) -> c_int {
-    const F: &str = "svcshell_filter_process_ndjson";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
+ffi_fn! {
+    /// Processes an NDJSON buffer: one JSON record per line.
+    ///
+    /// # Safety
+    /// The handle is NULL or a live one; `buf` is readable for `len` bytes (or NULL with `len == 0`); `out`, `out_len`
+    /// are NULL or writable; `counts` is NULL or a writable size-prefixed struct. See
+    /// `svcshell_filter_process_ndjson` in `include/svcshell.h`.
+    unsafe fn svcshell_filter_process_ndjson(
+        handle h,
+        buf: *const u8,
+        len: usize,
+        out: *mut *mut u8,
+        out_len: *mut usize,
+        counts: *mut CBatchCounts,
+    ) -> c_int;
+    on_null: SVCSHELL_INVALID_ARGUMENT;
+    on_panic: SVCSHELL_PANIC;
+    {
         if let Some(code) = check_io(h, F, (buf, "buf"), len, out, out_len) {
             return code;
         }
@@ -498,24 +559,21 @@ pub unsafe extern "C" fn svcshell_filter_process_ndjson(
             *out_len = n;
         }
         SVCSHELL_OK
-    })
+    }
 }
 
-/// Copies the handle's counters into `stats`.
-///
-/// # Safety
-/// `filter` is NULL or a live handle; `stats` is NULL or a writable size-prefixed `svcshell_stats`.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_filter_stats(
-    filter: *const FilterHandle,
-    stats: *mut CStats,
-) -> c_int {
-    const F: &str = "svcshell_filter_stats";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
+ffi_fn! {
+    /// Copies the handle's counters into `stats`.
+    ///
+    /// # Safety
+    /// The handle is NULL or a live one; `stats` is NULL or a writable size-prefixed `svcshell_stats`.
+    unsafe fn svcshell_filter_stats(
+        handle h,
+        stats: *mut CStats,
+    ) -> c_int;
+    on_null: SVCSHELL_INVALID_ARGUMENT;
+    on_panic: SVCSHELL_PANIC;
+    {
         if stats.is_null() {
             return h.invalid(F, "stats is NULL");
         }
@@ -535,28 +593,24 @@ pub unsafe extern "C" fn svcshell_filter_stats(
             Ok(()) => SVCSHELL_OK,
             Err(m) => h.invalid(F, m),
         }
-    })
+    }
 }
 
-/// Copies the handle's last error message into `buf` (snprintf-style); returns its full length.
-///
-/// # Safety
-/// `filter` is NULL or a live handle; `buf` is NULL or writable for `buflen` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_filter_last_error(
-    filter: *const FilterHandle,
-    buf: *mut c_char,
-    buflen: usize,
-) -> usize {
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
+ffi_fn! {
+    /// Copies the handle's last error message into `buf` (snprintf-style); returns its full length.
+    ///
+    /// # Safety
+    /// The handle is NULL or a live one; `buf` is NULL or writable for `buflen` bytes.
+    unsafe fn svcshell_filter_last_error(handle h, buf: *mut c_char, buflen: usize) -> usize;
+    on_null: {
         if !buf.is_null() && buflen > 0 {
             // SAFETY: `buf` is non-NULL and writable for `buflen >= 1` bytes (contract).
             unsafe { *buf = 0 };
         }
-        return 0;
+        0
     };
-    boundary(Some(h), "svcshell_filter_last_error", 0, || {
+    on_panic: 0;
+    {
         let guard = h.last_error.lock().unwrap_or_else(|p| p.into_inner());
         let msg: &[u8] = guard.as_deref().map_or(&[], CStr::to_bytes);
         if !buf.is_null() && buflen > 0 {
@@ -573,46 +627,48 @@ pub unsafe extern "C" fn svcshell_filter_last_error(
             }
         }
         msg.len()
-    })
-}
-
-/// Destroys a handle.
-///
-/// # Safety
-/// `filter` is NULL or a live handle that no other thread is using, and is not used again.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_filter_free(filter: *mut FilterHandle) {
-    if filter.is_null() {
-        return;
     }
-    boundary(None, "svcshell_filter_free", (), || {
-        // SAFETY: a live handle made by Box::into_raw in svcshell_filter_new, freed once (contract).
-        drop(unsafe { Box::from_raw(filter) });
-    })
 }
 
-/// Releases an output buffer (same as `free()`).
-///
-/// # Safety
-/// `buf` is NULL or a buffer returned by svcshell and not yet released.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_buffer_free(buf: *mut u8) {
-    boundary(None, "svcshell_buffer_free", (), || {
+ffi_fn! {
+    /// Destroys a handle.
+    ///
+    /// # Safety
+    /// `filter` is NULL or a live handle that no other thread is using, and is not used again.
+    unsafe fn svcshell_filter_free(filter: *mut FilterHandle);
+    on_panic: ();
+    {
+        if !filter.is_null() {
+            // SAFETY: a live handle made by Box::into_raw in svcshell_filter_new, freed once (contract).
+            drop(unsafe { Box::from_raw(filter) });
+        }
+    }
+}
+
+ffi_fn! {
+    /// Releases an output buffer (same as `free()`).
+    ///
+    /// # Safety
+    /// `buf` is NULL or a buffer returned by svcshell and not yet released.
+    unsafe fn svcshell_buffer_free(buf: *mut u8);
+    on_panic: ();
+    {
         // SAFETY: NULL or a block from malloc/realloc, released once (contract).
         unsafe { libc::free(buf as *mut libc::c_void) }
-    })
+    }
 }
 
-/// Releases an error string from `svcshell_filter_new` (same as `free()`).
-///
-/// # Safety
-/// `s` is NULL or a string returned by svcshell and not yet released.
-#[no_mangle]
-pub unsafe extern "C" fn svcshell_string_free(s: *mut c_char) {
-    boundary(None, "svcshell_string_free", (), || {
+ffi_fn! {
+    /// Releases an error string from `svcshell_filter_new` (same as `free()`).
+    ///
+    /// # Safety
+    /// `s` is NULL or a string returned by svcshell and not yet released.
+    unsafe fn svcshell_string_free(s: *mut c_char);
+    on_panic: ();
+    {
         // SAFETY: NULL or a block from malloc, released once (contract).
         unsafe { libc::free(s as *mut libc::c_void) }
-    })
+    }
 }
 
 #[cfg(test)]
