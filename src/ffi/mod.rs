@@ -708,6 +708,46 @@ mod tests {
         assert_eq!(lib.to_str().unwrap(), crate::VERSION);
     }
 
+    ffi_fn! {
+        /// An export for the test below: panics when `x` is positive.
+        ///
+        /// # Safety
+        /// The handle is NULL or a live one.
+        unsafe fn ffi_test_export(handle h, x: c_int) -> c_int;
+        on_null: -100;
+        on_panic: SVCSHELL_PANIC;
+        {
+            if x > 0 {
+                panic!("boom {x} in {F}");
+            }
+            let _ = h.filter.stats();
+            x
+        }
+    }
+
+    /// `ffi_fn!` answers a NULL handle before the body, and a panic with its panic value and a message that
+    /// names the export.
+    #[test]
+    fn ffi_fn_checks_the_handle_and_catches_panics() {
+        // SAFETY: a NULL handle is allowed.
+        assert_eq!(unsafe { ffi_test_export(ptr::null(), 1) }, -100);
+        let h = new(&[]);
+        // SAFETY: `h` is live until the free below.
+        assert_eq!(unsafe { ffi_test_export(h, -5) }, -5);
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        // SAFETY: as above.
+        let code = unsafe { ffi_test_export(h, 1) };
+        std::panic::set_hook(prev);
+        assert_eq!(code, SVCSHELL_PANIC);
+        assert_eq!(
+            last_error(h),
+            "ffi_test_export: internal error (panic): boom 1 in ffi_test_export"
+        );
+        // SAFETY: `h` came from svcshell_filter_new and is freed once.
+        unsafe { svcshell_filter_free(h) };
+    }
+
     #[test]
     fn panics_stop_at_the_boundary() {
         let h = new(&[]);
