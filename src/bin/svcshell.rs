@@ -211,10 +211,7 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
     out.flush()?;
     let s = filter.stats();
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
-        "svcshell replay: records={} alerts={} suppressed={} excepted={} errors={} dropped={} bytes={} seconds={:.3}",
-        s.records, s.alerts, s.suppressed, s.excepted, s.errors, s.dropped, s.bytes, secs
-    );
+    eprintln!("svcshell replay: {s} bytes={} seconds={secs:.3}", s.bytes);
     Ok(())
 }
 

@@ -915,14 +915,7 @@ unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c
                 FLB_LOG_INFO,
                 &ctx.name,
                 &format!(
-                    "stopping: records={} alerts={} suppressed={} excepted={} errors={} dropped={} \
-                     chunks={} time={:.3}s ({:.0} ns/record)",
-                    s.records,
-                    s.alerts,
-                    s.suppressed,
-                    s.excepted,
-                    s.errors,
-                    s.dropped,
+                    "stopping: {s} chunks={} time={:.3}s ({:.0} ns/record)",
                     ctx.chunks.load(Relaxed),
                     ctx.busy_ns.load(Relaxed) as f64 / 1e9,
                     ctx.busy_ns.load(Relaxed) as f64 / s.records.max(1) as f64
