@@ -263,7 +263,7 @@ fn header_functions() -> (BTreeSet<String>, Vec<String>) {
     (calls(&code), undocumented)
 }
 
-/// Functions exported by `src/ffi/`, written out or through `ffi_fn!` (the generic C API; the Fluent Bit plugin in `fluentbit.rs` has its own ABI).
+/// Functions exported by `src/ffi/` (the generic C API; the Fluent Bit plugin in `fluentbit.rs` has its own ABI).
 fn rust_exports() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(root().join("src/ffi")).unwrap() {
@@ -271,18 +271,8 @@ fn rust_exports() -> BTreeSet<String> {
         if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("fluentbit.rs") {
             let text = std::fs::read_to_string(&path).unwrap();
             for line in text.lines() {
-                // `pub [unsafe] extern "C" fn svcshell_...`, or `[unsafe] fn svcshell_...` in an `ffi_fn!`.
-                let t = line.trim_start();
-                let declares = [
-                    "pub extern \"C\" fn ",
-                    "pub unsafe extern \"C\" fn ",
-                    "unsafe fn ",
-                    "fn ",
-                ]
-                .iter()
-                .any(|p| t.starts_with(&format!("{p}svcshell_")));
-                if let Some(k) = line.find("fn svcshell_").filter(|_| declares) {
-                    let name = &line[k + "fn ".len()..];
+                if let Some(k) = line.find("extern \"C\" fn svcshell_") {
+                    let name = &line[k + "extern \"C\" fn ".len()..];
                     let end = name.find('(').unwrap();
                     names.insert(name[..end].to_string());
                 }

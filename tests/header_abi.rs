@@ -92,6 +92,22 @@ fn check_source() -> String {
         String::from("#include <stddef.h>\n#include <stdint.h>\n#include \"svcshell.h\"\n\n");
     c += "/* Types and constants as generated, renamed gen_*. */\n";
     c += &types;
+    // Every function the header declares was generated (an export cbindgen cannot see, e.g. one whose signature
+    // a macro writes, would otherwise go unchecked).
+    let header = std::fs::read_to_string(root().join("include/svcshell.h")).unwrap();
+    let declared: Vec<&str> = header
+        .lines()
+        .filter(|l| !l.starts_with([' ', '#', '/', '}']) && l.contains('('))
+        .filter_map(|l| l.split('(').next()?.rsplit([' ', '*']).next())
+        .filter(|n| n.starts_with("svcshell_"))
+        .collect();
+    assert_eq!(declared.len(), 13, "{declared:?}");
+    for name in &declared {
+        assert!(
+            functions.contains(&format!(" *{name}(")) || functions.contains(&format!(" {name}(")),
+            "{name} not generated:\n{functions}"
+        );
+    }
     c += "\n/* Functions as generated: a prototype the header declares differently is an error. */\n";
     c += &functions;
     c += "\n/* Each struct as the header declares it: same size, same fields at the same offsets. */\n";
