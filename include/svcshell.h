@@ -10,7 +10,10 @@
  * programs in tests/c/ against it with `cc -std=c99 -Wall -Wextra -Werror -pedantic` and runs them. Between them
  * they call every function declared here: link_test.c and example.c link with -lsvcshell, dlopen_test.c loads
  * the library with dlopen()/dlsym(). The same test also checks that the functions named here and the `svcshell_*`
- * symbols exported by src/ffi/ are the same list. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
+ * symbols exported by src/ffi/ are the same list. tests/header_abi.rs generates the declarations of src/ffi/
+ * with cbindgen and compiles them with this header, so a prototype, struct layout or result code that differs
+ * from the Rust code is a compile error; tests/properties.rs keeps the property list below equal to the library's
+ * property table. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
  *
  * Linking:    cc host.c -I include -L <dir of libsvcshell.so> -lsvcshell -Wl,-rpath,<that dir>
  * Loading:    dlopen("libsvcshell.so", RTLD_NOW | RTLD_LOCAL), then dlsym() each function by name.
@@ -55,7 +58,12 @@ extern "C" {
 #define SVCSHELL_API_VERSION_MAJOR 1
 #define SVCSHELL_API_VERSION_MINOR 0
 #define SVCSHELL_API_VERSION_PATCH 0
-#define SVCSHELL_API_VERSION "1.0.0"
+/* "MAJOR.MINOR.PATCH", built from the three numbers above. */
+#define SVCSHELL_STRINGIFY_(x) #x
+#define SVCSHELL_STRINGIFY(x) SVCSHELL_STRINGIFY_(x)
+#define SVCSHELL_API_VERSION                                                                                       \
+    SVCSHELL_STRINGIFY(SVCSHELL_API_VERSION_MAJOR)                                                                 \
+    "." SVCSHELL_STRINGIFY(SVCSHELL_API_VERSION_MINOR) "." SVCSHELL_STRINGIFY(SVCSHELL_API_VERSION_PATCH)
 
 /*
  * True when the loaded library can serve a host built with this header: same major version, library minor >=
@@ -171,13 +179,26 @@ const char *svcshell_code_text(int code);
 
 /*
  * Creates a filter from `count` configuration properties: keys[i] = values[i], as a shipper passes them.
- * Keys (case-insensitive): mode (tag | alerts_only; default tag), exception (an EQL condition; repeatable; a
- * record matching one is not an alert), max_alerts (alerts per window, 0 = no cap; default 100), alert_window
- * (300, 300s, 5m, 1h; default 5m, keyed on the record's @timestamp), sources (comma list of record shapes),
- * validate (matches | all), rule_file (a rule file run instead of the embedded v313: detection-rules TOML, Kibana
- * export NDJSON or one rule JSON object; see docs/rules.md), rule_id (picks a rule of a Kibana export). Every key
- * and value is checked; an unknown key, a bad value or a refused rule file is an error naming it (a rule file
- * error names the file, line and column).
+ * Properties (keys case-insensitive; `key: values (default: ...)`, then what it does):
+ *   mode: tag, alerts_only (default: tag)
+ *       tag: every record passes, matches carry the alert fields; alerts_only: only alerts pass.
+ *   exception: an EQL condition (default: none); repeatable
+ *       A match that also matches an exception is not an alert (counted in excepted).
+ *   max_alerts: a whole number, 0 = no cap (default: 100)
+ *       Alerts allowed per window; matches over the cap pass untagged (counted in suppressed).
+ *   alert_window: 300, 300s, 5m, 1h, 1d (default: 5m)
+ *       Window of the alert cap, keyed on the record's own time; a bare number is seconds.
+ *   sources: a comma list of record shapes (default: all)
+ *       The record shapes to recognise; an unknown name is an error.
+ *   validate: matches, all (default: matches)
+ *       matches: read in full the records that could match; all: every record.
+ *   rule_file: a path (default: the embedded v313)
+ *       Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON).
+ *   rule_id: a rule_id (default: none)
+ *       Picks the rule of rule_file when it holds several (a Kibana export).
+ * A rule file's `max_signals` and `interval` become the defaults of max_alerts and alert_window (see
+ * docs/rules.md). Every key and value is checked; an unknown key, a bad value or a refused rule file is an error
+ * naming it (a rule file error names the file, line and column).
  *
  * keys, values: arrays of `count` NUL-terminated UTF-8 strings, borrowed for the call only (svcshell copies
  *               what it keeps). May be NULL when count is 0 (all defaults). A NULL entry is an error.

@@ -75,32 +75,167 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The property names svcshell accepts.
-pub const KEYS: &[&str] = &[
-    "mode",
-    "exception",
-    "max_alerts",
-    "alert_window",
-    "sources",
-    "validate",
-    "rule_file",
-    "rule_id",
+/// What a property's default is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// A value the parser accepts, and which gives the same configuration as leaving the key out.
+    Value(&'static str),
+    /// No value: the text says what happens when the key is left out.
+    Unset(&'static str),
+}
+
+impl DefaultValue {
+    /// The default as users read it.
+    pub const fn text(self) -> &'static str {
+        match self {
+            DefaultValue::Value(t) | DefaultValue::Unset(t) => t,
+        }
+    }
+}
+
+/// One configuration property. [`PROPERTIES`] is the one list of them: the parser checks keys against it, the
+/// Fluent Bit configuration map is built from it, the CLI's `--set` help is rendered from it, and tests compare
+/// the C header's and the README's lists with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Property {
+    /// The key, lower case.
+    pub key: &'static str,
+    /// The values accepted, comma-separated as users write them.
+    pub values: &'static str,
+    /// The default.
+    pub default: DefaultValue,
+    /// One line: what the property does.
+    pub meaning: &'static str,
+    /// May be given more than once (each value adds to the list).
+    pub repeatable: bool,
+    /// `key`, NUL-terminated (for C hosts).
+    pub key_nul: &'static str,
+    /// `meaning`, values and default in one NUL-terminated line (for the Fluent Bit configuration map).
+    pub description_nul: &'static str,
+}
+
+macro_rules! property {
+    ($key:literal, $values:literal, $default:ident($dtext:literal), $repeatable:literal, $meaning:literal) => {
+        Property {
+            key: $key,
+            values: $values,
+            default: DefaultValue::$default($dtext),
+            meaning: $meaning,
+            repeatable: $repeatable,
+            key_nul: concat!($key, "\0"),
+            description_nul: concat!($meaning, " Values: ", $values, ". Default: ", $dtext, ".\0"),
+        }
+    };
+}
+
+/// Every configuration property, in the order they are documented.
+pub const PROPERTIES: &[Property] = &[
+    property!(
+        "mode",
+        "tag, alerts_only",
+        Value("tag"),
+        false,
+        "tag: every record passes, matches carry the alert fields; alerts_only: only alerts pass."
+    ),
+    property!(
+        "exception",
+        "an EQL condition",
+        Unset("none"),
+        true,
+        "A match that also matches an exception is not an alert (counted in excepted)."
+    ),
+    property!(
+        "max_alerts",
+        "a whole number, 0 = no cap",
+        Value("100"),
+        false,
+        "Alerts allowed per window; matches over the cap pass untagged (counted in suppressed)."
+    ),
+    property!(
+        "alert_window",
+        "300, 300s, 5m, 1h, 1d",
+        Value("5m"),
+        false,
+        "Window of the alert cap, keyed on the record's own time; a bare number is seconds."
+    ),
+    property!(
+        "sources",
+        "a comma list of record shapes",
+        Unset("all"),
+        false,
+        "The record shapes to recognise; an unknown name is an error."
+    ),
+    property!(
+        "validate",
+        "matches, all",
+        Value("matches"),
+        false,
+        "matches: read in full the records that could match; all: every record."
+    ),
+    property!(
+        "rule_file",
+        "a path",
+        Unset("the embedded v313"),
+        false,
+        "Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON)."
+    ),
+    property!(
+        "rule_id",
+        "a rule_id",
+        Unset("none"),
+        false,
+        "Picks the rule of rule_file when it holds several (a Kibana export)."
+    ),
 ];
 
-/// Parses a duration: `300`, `300s`, `5m`, `1h`, `1d` (whole units; seconds when no unit).
+/// The property names svcshell accepts, in [`PROPERTIES`] order.
+pub const KEYS: [&str; PROPERTIES.len()] = {
+    let mut keys = [""; PROPERTIES.len()];
+    let mut i = 0;
+    while i < PROPERTIES.len() {
+        keys[i] = PROPERTIES[i].key;
+        i += 1;
+    }
+    keys
+};
+
+/// The property of a key (lower case), if it is one.
+pub fn property(key: &str) -> Option<&'static Property> {
+    PROPERTIES.iter().find(|p| p.key == key)
+}
+
+/// The units a duration may end with, and their length in seconds; a duration without one is in seconds.
+pub const DURATION_UNITS: &[(char, u64)] = &[('s', 1), ('m', 60), ('h', 3600), ('d', 86400)];
+
+/// Parses a duration: `300`, `300s`, `5m`, `1h`, `1d` (whole units, [`DURATION_UNITS`]; seconds when no unit).
 pub fn parse_duration(v: &str) -> Option<u64> {
     let v = v.trim();
-    let (num, mult) = match v.char_indices().last()? {
-        (i, 's') => (&v[..i], 1),
-        (i, 'm') => (&v[..i], 60),
-        (i, 'h') => (&v[..i], 3600),
-        (i, 'd') => (&v[..i], 86400),
-        _ => (v, 1),
+    let last = v.chars().last()?;
+    let (num, mult) = match DURATION_UNITS.iter().find(|(u, _)| *u == last) {
+        Some(&(_, mult)) => (&v[..v.len() - 1], mult),
+        None => (v, 1),
     };
     if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// The `--set` help of the CLI: one line per property with its values and default.
+pub fn properties_help() -> String {
+    let mut s = String::from(
+        "A filter property, as a shipper would pass it (repeatable). Keys (case-insensitive):",
+    );
+    for p in PROPERTIES {
+        s.push_str(&format!(
+            "\n  {}: {} (default: {}){}",
+            p.key,
+            p.values,
+            p.default.text(),
+            if p.repeatable { "; repeatable" } else { "" }
+        ));
+    }
+    s
 }
 
 impl Config {
@@ -123,7 +258,8 @@ impl Config {
                     format!("unknown property (known: {})", KEYS.join(", ")),
                 ));
             }
-            if k != "exception" {
+            let repeatable = property(&k).is_some_and(|p| p.repeatable);
+            if !repeatable {
                 if seen.contains(&k) {
                     return Err(err(&k, "set more than once".into()));
                 }
@@ -156,7 +292,7 @@ impl Config {
                     _ => {
                         return Err(err(
                             &k,
-                            format!("`{vt}` is not a duration like 300s, 5m, 1h"),
+                            format!("`{vt}` is not a duration like 300s, 5m, 1h, 1d"),
                         ))
                     }
                 },
@@ -234,5 +370,76 @@ mod tests {
         assert_eq!(parse_duration("5 m"), None);
         assert_eq!(parse_duration("-5m"), None);
         assert_eq!(parse_duration("1.5m"), None);
+    }
+
+    /// A default written as a value is the value the parser gives when the key is left out.
+    #[test]
+    fn written_defaults_are_the_defaults() {
+        let mut checked = 0;
+        for p in PROPERTIES {
+            if let DefaultValue::Value(v) = p.default {
+                let c = Config::from_properties(&[(p.key, v)]).unwrap();
+                assert_eq!(c, Config::default(), "{}", p.key);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 4);
+    }
+
+    /// `alert_window`'s values name exactly the units the parser accepts, and a bare number.
+    #[test]
+    fn alert_window_values_name_every_duration_unit() {
+        let values = property("alert_window").unwrap().values;
+        let mut named: Vec<Option<char>> = Vec::new();
+        for example in values.split(", ") {
+            let digits = example.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let unit = example[digits.len()..].chars().next();
+            assert!(parse_duration(example).is_some(), "{example}");
+            named.push(unit);
+        }
+        let mut accepted: Vec<Option<char>> = vec![None];
+        for c in 'a'..='z' {
+            if parse_duration(&format!("2{c}")).is_some() {
+                accepted.push(Some(c));
+            }
+        }
+        named.sort();
+        accepted.sort();
+        assert_eq!(named, accepted);
+        assert_eq!(accepted.len(), DURATION_UNITS.len() + 1);
+    }
+
+    /// A repeatable key may be given twice; any other is refused the second time.
+    #[test]
+    fn only_repeatable_keys_repeat() {
+        for p in PROPERTIES {
+            let v = match p.default {
+                DefaultValue::Value(v) => v,
+                DefaultValue::Unset(_) if p.key == "exception" => "host.name == \"a\"",
+                DefaultValue::Unset(_) => continue,
+            };
+            let r = Config::from_properties(&[(p.key, v), (p.key, v)]);
+            assert_eq!(r.is_ok(), p.repeatable, "{}", p.key);
+        }
+        assert_eq!(
+            PROPERTIES
+                .iter()
+                .filter(|p| p.repeatable)
+                .map(|p| p.key)
+                .collect::<Vec<_>>(),
+            ["exception"]
+        );
+    }
+
+    #[test]
+    fn every_key_is_parsed() {
+        for p in PROPERTIES {
+            let e = Config::from_properties(&[(p.key, "")]);
+            if let Err(e) = e {
+                assert!(!e.message.contains("unknown property"), "{}", p.key);
+            }
+        }
+        let e = Config::from_properties(&[("bogus", "1")]).unwrap_err();
+        assert!(e.message.contains(&KEYS.join(", ")));
     }
 }

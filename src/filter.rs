@@ -69,6 +69,32 @@ pub struct Stats {
     pub dropped: u64,
 }
 
+impl Stats {
+    /// The counters as the summaries print them (`records=`, `alerts=`, ...), in this order; `bytes` is left to
+    /// the summaries that want it.
+    pub fn counters(&self) -> [(&'static str, u64); 6] {
+        [
+            ("records", self.records),
+            ("alerts", self.alerts),
+            ("suppressed", self.suppressed),
+            ("excepted", self.excepted),
+            ("errors", self.errors),
+            ("dropped", self.dropped),
+        ]
+    }
+}
+
+/// `records=N alerts=N suppressed=N excepted=N errors=N dropped=N`: the one way the summaries (the Fluent Bit
+/// exit line, `svcshell replay`) write the counters.
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, n)) in self.counters().iter().enumerate() {
+            write!(f, "{}{name}={n}", if i == 0 { "" } else { " " })?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     records: AtomicU64,
@@ -653,5 +679,28 @@ impl Filter {
             bufs: &bufs,
         };
         Some(self.verdict(&doc) == Some(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stats;
+
+    /// The summary line names each counter but `bytes` once, with its own value.
+    #[test]
+    fn stats_display_names_every_counter() {
+        let s = Stats {
+            records: 1,
+            bytes: 2,
+            alerts: 3,
+            suppressed: 4,
+            excepted: 5,
+            errors: 6,
+            dropped: 7,
+        };
+        assert_eq!(
+            s.to_string(),
+            "records=1 alerts=3 suppressed=4 excepted=5 errors=6 dropped=7"
+        );
     }
 }

@@ -26,13 +26,25 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Settings {
-    /// A filter property, as a shipper would pass it (repeatable): mode, exception, max_alerts, alert_window,
-    /// sources, validate, rule_file, rule_id.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    /// A filter property, as a shipper would pass it (repeatable); `--help` lists them.
+    #[arg(
+        long = "set",
+        value_name = "KEY=VALUE",
+        help = set_help(),
+        long_help = svcshell::config::properties_help()
+    )]
     set: Vec<String>,
     /// Shorthand for --set mode=alerts_only: only alerts are written.
     #[arg(long)]
     alerts_only: bool,
+}
+
+/// The `--set` short help: every key of the property table.
+fn set_help() -> String {
+    format!(
+        "A filter property, as a shipper would pass it (repeatable): {}",
+        svcshell::config::KEYS.join(", ")
+    )
 }
 
 #[derive(Subcommand)]
@@ -199,10 +211,7 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
     out.flush()?;
     let s = filter.stats();
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
-        "svcshell replay: records={} alerts={} suppressed={} excepted={} errors={} dropped={} bytes={} seconds={:.3}",
-        s.records, s.alerts, s.suppressed, s.excepted, s.errors, s.dropped, s.bytes, secs
-    );
+    eprintln!("svcshell replay: {s} bytes={} seconds={secs:.3}", s.bytes);
     Ok(())
 }
 

@@ -47,7 +47,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::time::Instant;
 
 use super::{catch, mem};
-use crate::config::Mode;
+use crate::config::{Mode, PROPERTIES};
 use crate::filter::ChunkResult;
 use crate::Filter;
 
@@ -291,36 +291,67 @@ const fn entry96(name: *const c_char, desc: *const c_char) -> FlbConfigMap96 {
 const NUMBERED_DESC: &[u8] =
     b"One more exception (EQL condition); exception_1 .. exception_16 add to `exception`.\0";
 
-/// The property keys with their descriptions, as the configuration map declares them (then a NULL entry). Same
-/// names as [`crate::config::KEYS`], plus the numbered exceptions.
-const KEY_COUNT: usize = 8 + NUMBERED_EXCEPTIONS;
-const MAP_LEN: usize = KEY_COUNT + 1;
-const MAP_KEYS: [(&[u8], &[u8]); KEY_COUNT] = [
-    (b"mode\0", b"tag (default): every record passes, matches carry the alert fields; alerts_only: only alerts pass.\0"),
-    (b"exception\0", b"An EQL condition; a match that also matches it is not an alert. Set once; more with exception_1 ..\0"),
-    (b"exception_1\0", NUMBERED_DESC),
-    (b"exception_2\0", NUMBERED_DESC),
-    (b"exception_3\0", NUMBERED_DESC),
-    (b"exception_4\0", NUMBERED_DESC),
-    (b"exception_5\0", NUMBERED_DESC),
-    (b"exception_6\0", NUMBERED_DESC),
-    (b"exception_7\0", NUMBERED_DESC),
-    (b"exception_8\0", NUMBERED_DESC),
-    (b"exception_9\0", NUMBERED_DESC),
-    (b"exception_10\0", NUMBERED_DESC),
-    (b"exception_11\0", NUMBERED_DESC),
-    (b"exception_12\0", NUMBERED_DESC),
-    (b"exception_13\0", NUMBERED_DESC),
-    (b"exception_14\0", NUMBERED_DESC),
-    (b"exception_15\0", NUMBERED_DESC),
-    (b"exception_16\0", NUMBERED_DESC),
-    (b"max_alerts\0", b"Alerts allowed per window (default 100); 0 = no cap.\0"),
-    (b"alert_window\0", b"Window of the alert cap, on the record's time: 300, 300s, 5m, 1h, 1d (default 5m).\0"),
-    (b"sources\0", b"Record shapes to recognise, comma-separated (default: all).\0"),
-    (b"validate\0", b"matches (default): validate records that could match; all: validate every record.\0"),
-    (b"rule_file\0", b"Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON) instead of the embedded v313.\0"),
-    (b"rule_id\0", b"The rule_id to pick when rule_file holds several rules (a Kibana export).\0"),
+/// The names of the numbered exceptions, NUL-terminated: Fluent Bit hands a filter only the first value of a
+/// repeated key, so the repeatable `exception` gets numbered siblings.
+const NUMBERED_NAMES: [&str; NUMBERED_EXCEPTIONS] = [
+    "exception_1\0",
+    "exception_2\0",
+    "exception_3\0",
+    "exception_4\0",
+    "exception_5\0",
+    "exception_6\0",
+    "exception_7\0",
+    "exception_8\0",
+    "exception_9\0",
+    "exception_10\0",
+    "exception_11\0",
+    "exception_12\0",
+    "exception_13\0",
+    "exception_14\0",
+    "exception_15\0",
+    "exception_16\0",
 ];
+
+/// Properties that may repeat (each gets the numbered siblings).
+const REPEATABLE_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < PROPERTIES.len() {
+        if PROPERTIES[i].repeatable {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+// The numbered names are `exception_<n>`: `exception` must stay the only repeatable property (a unit test checks
+// which one it is).
+const _: () = assert!(REPEATABLE_COUNT == 1);
+
+/// The keys the configuration map declares: every property of [`crate::config::PROPERTIES`] with its
+/// description, each repeatable one followed by its numbered siblings.
+const KEY_COUNT: usize = PROPERTIES.len() + REPEATABLE_COUNT * NUMBERED_EXCEPTIONS;
+const MAP_LEN: usize = KEY_COUNT + 1;
+const MAP_KEYS: [(&[u8], &[u8]); KEY_COUNT] = {
+    let mut out: [(&[u8], &[u8]); KEY_COUNT] = [(b"", b""); KEY_COUNT];
+    let (mut i, mut o) = (0, 0);
+    while i < PROPERTIES.len() {
+        let p = &PROPERTIES[i];
+        out[o] = (p.key_nul.as_bytes(), p.description_nul.as_bytes());
+        o += 1;
+        if p.repeatable {
+            let mut n = 0;
+            while n < NUMBERED_EXCEPTIONS {
+                out[o] = (NUMBERED_NAMES[n].as_bytes(), NUMBERED_DESC);
+                o += 1;
+                n += 1;
+            }
+        }
+        i += 1;
+    }
+    assert!(o == KEY_COUNT);
+    out
+};
 
 const fn map104() -> [FlbConfigMap104; MAP_LEN] {
     let mut out = [entry104(ptr::null(), ptr::null()); MAP_LEN];
@@ -536,21 +567,10 @@ fn refuse() -> c_int {
 
 /// The property keys the plugin reads, in order: each key of the map.
 pub fn property_keys() -> Vec<String> {
-    let mut keys: Vec<String> = vec!["mode".into(), "exception".into()];
-    keys.extend((1..=NUMBERED_EXCEPTIONS).map(|i| format!("exception_{i}")));
-    keys.extend(
-        [
-            "max_alerts",
-            "alert_window",
-            "sources",
-            "validate",
-            "rule_file",
-            "rule_id",
-        ]
+    MAP_KEYS
         .iter()
-        .map(|s| s.to_string()),
-    );
-    keys
+        .map(|(k, _)| String::from_utf8_lossy(&k[..k.len() - 1]).into_owned())
+        .collect()
 }
 
 /// The core configuration key a plugin property stands for: `exception_<n>` (1 ..= 16) is `exception`; every
@@ -895,14 +915,7 @@ unsafe extern "C" fn cb_exit(context: *mut c_void, _config: *mut FlbConfig) -> c
                 FLB_LOG_INFO,
                 &ctx.name,
                 &format!(
-                    "stopping: records={} alerts={} suppressed={} excepted={} errors={} dropped={} \
-                     chunks={} time={:.3}s ({:.0} ns/record)",
-                    s.records,
-                    s.alerts,
-                    s.suppressed,
-                    s.excepted,
-                    s.errors,
-                    s.dropped,
+                    "stopping: {s} chunks={} time={:.3}s ({:.0} ns/record)",
                     ctx.chunks.load(Relaxed),
                     ctx.busy_ns.load(Relaxed) as f64 / 1e9,
                     ctx.busy_ns.load(Relaxed) as f64 / s.records.max(1) as f64
@@ -962,6 +975,45 @@ mod tests {
                 (b.name, b.desc, b.type_, b.flags)
             );
         }
+        // Both maps declare exactly the table's properties, in its order, with its values, default and meaning;
+        // the repeatable `exception` is followed by exception_1 ..= exception_16.
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for p in crate::config::PROPERTIES {
+            expected.push((
+                p.key.to_string(),
+                format!(
+                    "{} Values: {}. Default: {}.",
+                    p.meaning,
+                    p.values,
+                    p.default.text()
+                ),
+            ));
+            if p.key == "exception" {
+                for n in 1..=NUMBERED_EXCEPTIONS {
+                    expected.push((
+                        format!("exception_{n}"),
+                        String::from_utf8_lossy(&NUMBERED_DESC[..NUMBERED_DESC.len() - 1])
+                            .into_owned(),
+                    ));
+                }
+            }
+        }
+        let text = |p: *const c_char| {
+            // SAFETY: a name or description of a static map entry: NUL-terminated static text.
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        };
+        let m104: Vec<(String, String)> = CONFIG_MAP_104.0[..KEY_COUNT]
+            .iter()
+            .map(|e| (text(e.name), text(e.desc)))
+            .collect();
+        let m96: Vec<(String, String)> = CONFIG_MAP_96.0[..KEY_COUNT]
+            .iter()
+            .map(|e| (text(e.name), text(e.desc)))
+            .collect();
+        assert_eq!(m104, expected);
+        assert_eq!(m96, expected);
+        assert!(CONFIG_MAP_104.0.iter().all(|e| e.def_value.is_null()));
+        assert!(CONFIG_MAP_96.0.iter().all(|e| e.def_value.is_null()));
         assert_eq!(core_key("exception_16"), "exception");
         assert_eq!(core_key("exception_17"), "exception_17");
         assert_eq!(core_key("exception_x"), "exception_x");

@@ -5,7 +5,9 @@
 //! is the user documentation, the comments here say how the Rust side keeps the promises:
 //!
 //! - every exported function runs inside [`std::panic::catch_unwind`]; a panic becomes `SVCSHELL_PANIC` (or NULL),
-//!   with the message stored as the handle's last error; the record passes unchanged;
+//!   with the message stored as the handle's last error; the record passes unchanged. The `ffi_fn!` macro holds
+//!   that boundary, the NULL-handle check and the export's name for all exports but `svcshell_filter_new` (which
+//!   reports through `err`);
 //! - NULL pointers and bad lengths are checked before any dereference and answered with
 //!   `SVCSHELL_INVALID_ARGUMENT`;
 //! - memory handed to the host comes from `malloc` ([`mem`]), so the host may `free()` it;
@@ -37,7 +39,8 @@ pub const API_VERSION_MAJOR: u32 = 1;
 pub const API_VERSION_MINOR: u32 = 0;
 /// The C API's patch version: fixes without interface change.
 pub const API_VERSION_PATCH: u32 = 0;
-/// `MAJOR.MINOR.PATCH`, NUL-terminated (a unit test keeps it equal to the three numbers).
+/// `MAJOR.MINOR.PATCH`, NUL-terminated (a unit test keeps it equal to the three numbers; they stay plain
+/// constants, outside any macro, so that `tests/header_abi.rs` compares them with the header's).
 const API_VERSION_CSTR: &[u8] = b"1.0.0\0";
 /// The crate version, NUL-terminated.
 const LIBRARY_VERSION_CSTR: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -205,10 +208,43 @@ unsafe fn write_sized<T: SizePrefixed>(
     Ok(())
 }
 
+/// The name of the function it is used in (the last segment of its path).
+macro_rules! fn_name {
+    () => {{
+        fn f() {}
+        let path = std::any::type_name_of_val(&f);
+        let path = path.strip_suffix("::f").unwrap_or(path);
+        path.rsplit("::").next().unwrap_or(path)
+    }};
+}
+
+/// The body of one export: runs it inside the panic boundary ([`boundary`]), which answers a panic with
+/// `on_panic`, and binds `name` to the export's own name (from its signature, so it is written once), which
+/// errors and the panic message carry.
+///
+/// With `handle filter => h`, `filter` is the export's `*const FilterHandle` parameter: a NULL handle returns
+/// `on_null` before anything else (no dereference, no message: there is no handle to hold one); otherwise the
+/// body sees the handle as `h: &FilterHandle`, and a panic's message becomes the handle's last error.
+///
+/// The signature stays plain Rust outside the macro, where `tests/header_abi.rs` (cbindgen) reads it.
+macro_rules! ffi_fn {
+    (handle $ptr:ident => $h:ident, on_null: $on_null:expr, on_panic: $on_panic:expr, |$name:ident| $body:block $(,)?) => {{
+        let $name: &'static str = fn_name!();
+        // SAFETY: the handle is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
+        let Some($h) = (unsafe { $ptr.as_ref() }) else {
+            return $on_null;
+        };
+        boundary(Some($h), $name, $on_panic, || $body)
+    }};
+    (on_panic: $on_panic:expr, $body:block) => {
+        boundary(None, fn_name!(), $on_panic, || $body)
+    };
+}
+
 /// The API version as a static NUL-terminated string, `"MAJOR.MINOR.PATCH"`.
 #[no_mangle]
 pub extern "C" fn svcshell_api_version() -> *const c_char {
-    boundary(None, "svcshell_api_version", ptr::null(), || {
+    ffi_fn!(on_panic: ptr::null(), {
         API_VERSION_CSTR.as_ptr() as *const c_char
     })
 }
@@ -216,29 +252,19 @@ pub extern "C" fn svcshell_api_version() -> *const c_char {
 /// The API major version.
 #[no_mangle]
 pub extern "C" fn svcshell_api_version_major() -> u32 {
-    boundary(
-        None,
-        "svcshell_api_version_major",
-        API_VERSION_MAJOR,
-        || API_VERSION_MAJOR,
-    )
+    ffi_fn!(on_panic: API_VERSION_MAJOR, { API_VERSION_MAJOR })
 }
 
 /// The API minor version.
 #[no_mangle]
 pub extern "C" fn svcshell_api_version_minor() -> u32 {
-    boundary(
-        None,
-        "svcshell_api_version_minor",
-        API_VERSION_MINOR,
-        || API_VERSION_MINOR,
-    )
+    ffi_fn!(on_panic: API_VERSION_MINOR, { API_VERSION_MINOR })
 }
 
 /// The library (crate) version as a static NUL-terminated string.
 #[no_mangle]
 pub extern "C" fn svcshell_version() -> *const c_char {
-    boundary(None, "svcshell_version", ptr::null(), || {
+    ffi_fn!(on_panic: ptr::null(), {
         LIBRARY_VERSION_CSTR.as_ptr() as *const c_char
     })
 }
@@ -246,7 +272,7 @@ pub extern "C" fn svcshell_version() -> *const c_char {
 /// A static NUL-terminated description of a verdict or result code.
 #[no_mangle]
 pub extern "C" fn svcshell_code_text(code: c_int) -> *const c_char {
-    boundary(None, "svcshell_code_text", ptr::null(), || {
+    ffi_fn!(on_panic: ptr::null(), {
         let s: &'static [u8] = match code {
             SVCSHELL_PASS => b"pass: emit the record unchanged (also: ok)\0",
             SVCSHELL_ALERT => b"alert: emit the output buffer instead of the record\0",
@@ -317,7 +343,7 @@ pub unsafe extern "C" fn svcshell_filter_new(
     let msg = match r {
         Ok(Ok(h)) => return h,
         Ok(Err(m)) => m,
-        Err(panic) => format!("svcshell_filter_new: internal error (panic): {panic}"),
+        Err(panic) => format!("{}: internal error (panic): {panic}", fn_name!()),
     };
     if !err.is_null() {
         let s = catch(|| mem::malloc_cstring(&msg)).unwrap_or(ptr::null_mut());
@@ -354,7 +380,7 @@ fn check_io(
 /// Processes one JSON record.
 ///
 /// # Safety
-/// `filter` is NULL or a live handle; `record` is readable for `len` bytes (or NULL with `len == 0`); `out` and
+/// The handle is NULL or a live one; `record` is readable for `len` bytes (or NULL with `len == 0`); `out` and
 /// `out_len` are NULL or writable. See `svcshell_filter_process` in `include/svcshell.h`.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_filter_process(
@@ -364,50 +390,50 @@ pub unsafe extern "C" fn svcshell_filter_process(
     out: *mut *mut u8,
     out_len: *mut usize,
 ) -> c_int {
-    const F: &str = "svcshell_filter_process";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
-        if let Some(code) = check_io(h, F, (record, "record"), len, out, out_len) {
-            return code;
-        }
-        // SAFETY: `record` is non-NULL when `len > 0` and `len <= isize::MAX` (checked); readable (contract).
-        let input = unsafe { bytes(record, len) };
-        let outcome = h.filter.process(input);
-        if let Some(e) = &outcome.error {
-            h.set_error(e);
-        }
-        match outcome.action {
-            Action::Pass if outcome.error.is_some() => SVCSHELL_ERROR,
-            Action::Pass => SVCSHELL_PASS,
-            Action::Drop => SVCSHELL_DROP,
-            Action::Alert(bytes) => match mem::malloc_copy(&bytes) {
-                Some(p) => {
-                    // SAFETY: `out` and `out_len` are non-NULL (checked) and writable (contract).
-                    unsafe {
-                        *out = p;
-                        *out_len = bytes.len();
+    ffi_fn!(
+        handle filter => h,
+        on_null: SVCSHELL_INVALID_ARGUMENT,
+        on_panic: SVCSHELL_PANIC,
+        |name| {
+            if let Some(code) = check_io(h, name, (record, "record"), len, out, out_len) {
+                return code;
+            }
+            // SAFETY: `record` is non-NULL when `len > 0` and `len <= isize::MAX` (checked); readable (contract).
+            let input = unsafe { bytes(record, len) };
+            let outcome = h.filter.process(input);
+            if let Some(e) = &outcome.error {
+                h.set_error(e);
+            }
+            match outcome.action {
+                Action::Pass if outcome.error.is_some() => SVCSHELL_ERROR,
+                Action::Pass => SVCSHELL_PASS,
+                Action::Drop => SVCSHELL_DROP,
+                Action::Alert(bytes) => match mem::malloc_copy(&bytes) {
+                    Some(p) => {
+                        // SAFETY: `out` and `out_len` are non-NULL (checked) and writable (contract).
+                        unsafe {
+                            *out = p;
+                            *out_len = bytes.len();
+                        }
+                        SVCSHELL_ALERT
                     }
-                    SVCSHELL_ALERT
-                }
-                None => {
-                    h.set_error(format_args!(
-                        "{F}: out of memory for a {} byte alert",
-                        bytes.len()
-                    ));
-                    SVCSHELL_OUT_OF_MEMORY
-                }
-            },
-        }
-    })
+                    None => {
+                        h.set_error(format_args!(
+                            "{name}: out of memory for a {} byte alert",
+                            bytes.len()
+                        ));
+                        SVCSHELL_OUT_OF_MEMORY
+                    }
+                },
+            }
+        },
+    )
 }
 
 /// Processes an NDJSON buffer: one JSON record per line.
 ///
 /// # Safety
-/// `filter` is NULL or a live handle; `buf` is readable for `len` bytes (or NULL with `len == 0`); `out`, `out_len`
+/// The handle is NULL or a live one; `buf` is readable for `len` bytes (or NULL with `len == 0`); `out`, `out_len`
 /// are NULL or writable; `counts` is NULL or a writable size-prefixed struct. See
 /// `svcshell_filter_process_ndjson` in `include/svcshell.h`.
 #[no_mangle]
@@ -419,161 +445,164 @@ pub unsafe extern "C" fn svcshell_filter_process_ndjson(
     out_len: *mut usize,
     counts: *mut CBatchCounts,
 ) -> c_int {
-    const F: &str = "svcshell_filter_process_ndjson";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
-        if let Some(code) = check_io(h, F, (buf, "buf"), len, out, out_len) {
-            return code;
-        }
-        if !counts.is_null() {
-            // SAFETY: non-NULL; a size-prefixed struct (contract). Reading `size` early rejects a bad one before
-            // any record is counted.
-            let size = unsafe { ptr::read_unaligned(counts as *const u64) };
-            if size < BATCH_COUNTS_SIZE_V1_0 {
-                return h.invalid(
-                    F,
-                    format_args!(
-                        "svcshell_batch_counts.size is {size}; set it to sizeof(svcshell_batch_counts) \
-                         (SVCSHELL_BATCH_COUNTS_INIT)"
-                    ),
-                );
+    ffi_fn!(
+        handle filter => h,
+        on_null: SVCSHELL_INVALID_ARGUMENT,
+        on_panic: SVCSHELL_PANIC,
+        |name| {
+            if let Some(code) = check_io(h, name, (buf, "buf"), len, out, out_len) {
+                return code;
             }
-        }
-        // SAFETY: `buf` is non-NULL when `len > 0` and `len <= isize::MAX` (checked); readable (contract).
-        let input = unsafe { bytes(buf, len) };
-        let oom = |h: &FilterHandle| {
-            h.set_error(format_args!("{F}: out of memory for the output buffer"));
-            SVCSHELL_OUT_OF_MEMORY
-        };
-        let Ok(mut output) = mem::MallocBuf::with_capacity(len.saturating_add(1)) else {
-            return oom(h);
-        };
-        let mut c = CBatchCounts::default();
-        let mut last: Option<(u64, RecordError)> = None;
-        for (line_no, line) in crate::record::ndjson::records(input) {
-            c.records += 1;
-            let outcome = h.filter.process(line);
-            if let Some(e) = outcome.error {
-                c.errors += 1;
-                last = Some((line_no, e));
+            if !counts.is_null() {
+                // SAFETY: non-NULL; a size-prefixed struct (contract). Reading `size` early rejects a bad one before
+                // any record is counted.
+                let size = unsafe { ptr::read_unaligned(counts as *const u64) };
+                if size < BATCH_COUNTS_SIZE_V1_0 {
+                    return h.invalid(
+                        name,
+                        format_args!(
+                            "svcshell_batch_counts.size is {size}; set it to sizeof(svcshell_batch_counts) \
+                             (SVCSHELL_BATCH_COUNTS_INIT)"
+                        ),
+                    );
+                }
             }
-            let written = match outcome.action {
-                Action::Pass => output.extend_line(line),
-                Action::Alert(bytes) => {
-                    c.alerts += 1;
-                    output.extend_line(&bytes)
-                }
-                Action::Drop => {
-                    c.dropped += 1;
-                    Ok(())
-                }
+            // SAFETY: `buf` is non-NULL when `len > 0` and `len <= isize::MAX` (checked); readable (contract).
+            let input = unsafe { bytes(buf, len) };
+            let oom = |h: &FilterHandle| {
+                h.set_error(format_args!("{name}: out of memory for the output buffer"));
+                SVCSHELL_OUT_OF_MEMORY
             };
-            if written.is_err() {
+            let Ok(mut output) = mem::MallocBuf::with_capacity(len.saturating_add(1)) else {
                 return oom(h);
+            };
+            let mut c = CBatchCounts::default();
+            let mut last: Option<(u64, RecordError)> = None;
+            for (line_no, line) in crate::record::ndjson::records(input) {
+                c.records += 1;
+                let outcome = h.filter.process(line);
+                if let Some(e) = outcome.error {
+                    c.errors += 1;
+                    last = Some((line_no, e));
+                }
+                let written = match outcome.action {
+                    Action::Pass => output.extend_line(line),
+                    Action::Alert(bytes) => {
+                        c.alerts += 1;
+                        output.extend_line(&bytes)
+                    }
+                    Action::Drop => {
+                        c.dropped += 1;
+                        Ok(())
+                    }
+                };
+                if written.is_err() {
+                    return oom(h);
+                }
             }
-        }
-        if let Some((n, e)) = last {
-            match c.errors {
-                1 => h.set_error(format_args!("line {n}: {e}")),
-                k => h.set_error(format_args!(
-                    "line {n}: {e} (the last of {k} bad records in the buffer)"
-                )),
+            if let Some((n, e)) = last {
+                match c.errors {
+                    1 => h.set_error(format_args!("line {n}: {e}")),
+                    k => h.set_error(format_args!(
+                        "line {n}: {e} (the last of {k} bad records in the buffer)"
+                    )),
+                }
             }
-        }
-        if !counts.is_null() {
-            const NAME: &str = "svcshell_batch_counts";
-            // SAFETY: non-NULL, size-prefixed, and its size was checked above (contract).
-            let written = unsafe { write_sized(counts, c, BATCH_COUNTS_SIZE_V1_0, NAME) };
-            if let Err(m) = written {
-                return h.invalid(F, m);
+            if !counts.is_null() {
+                const NAME: &str = "svcshell_batch_counts";
+                // SAFETY: non-NULL, size-prefixed, and its size was checked above (contract).
+                let written = unsafe { write_sized(counts, c, BATCH_COUNTS_SIZE_V1_0, NAME) };
+                if let Err(m) = written {
+                    return h.invalid(name, m);
+                }
             }
-        }
-        let (p, n) = output.into_raw();
-        // SAFETY: `out` and `out_len` are non-NULL (checked) and writable (contract).
-        unsafe {
-            *out = p;
-            *out_len = n;
-        }
-        SVCSHELL_OK
-    })
+            let (p, n) = output.into_raw();
+            // SAFETY: `out` and `out_len` are non-NULL (checked) and writable (contract).
+            unsafe {
+                *out = p;
+                *out_len = n;
+            }
+            SVCSHELL_OK
+        },
+    )
 }
 
 /// Copies the handle's counters into `stats`.
 ///
 /// # Safety
-/// `filter` is NULL or a live handle; `stats` is NULL or a writable size-prefixed `svcshell_stats`.
+/// The handle is NULL or a live one; `stats` is NULL or a writable size-prefixed `svcshell_stats`.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_filter_stats(
     filter: *const FilterHandle,
     stats: *mut CStats,
 ) -> c_int {
-    const F: &str = "svcshell_filter_stats";
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        return SVCSHELL_INVALID_ARGUMENT;
-    };
-    boundary(Some(h), F, SVCSHELL_PANIC, || {
-        if stats.is_null() {
-            return h.invalid(F, "stats is NULL");
-        }
-        let s = h.filter.stats();
-        let c = CStats {
-            size: 0,
-            records: s.records,
-            bytes: s.bytes,
-            alerts: s.alerts,
-            suppressed: s.suppressed,
-            excepted: s.excepted,
-            errors: s.errors,
-            dropped: s.dropped,
-        };
-        // SAFETY: `stats` is non-NULL (checked) and a writable size-prefixed struct (contract).
-        match unsafe { write_sized(stats, c, STATS_SIZE_V1_0, "svcshell_stats") } {
-            Ok(()) => SVCSHELL_OK,
-            Err(m) => h.invalid(F, m),
-        }
-    })
+    ffi_fn!(
+        handle filter => h,
+        on_null: SVCSHELL_INVALID_ARGUMENT,
+        on_panic: SVCSHELL_PANIC,
+        |name| {
+            if stats.is_null() {
+                return h.invalid(name, "stats is NULL");
+            }
+            let s = h.filter.stats();
+            let c = CStats {
+                size: 0,
+                records: s.records,
+                bytes: s.bytes,
+                alerts: s.alerts,
+                suppressed: s.suppressed,
+                excepted: s.excepted,
+                errors: s.errors,
+                dropped: s.dropped,
+            };
+            // SAFETY: `stats` is non-NULL (checked) and a writable size-prefixed struct (contract).
+            match unsafe { write_sized(stats, c, STATS_SIZE_V1_0, "svcshell_stats") } {
+                Ok(()) => SVCSHELL_OK,
+                Err(m) => h.invalid(name, m),
+            }
+        },
+    )
 }
 
 /// Copies the handle's last error message into `buf` (snprintf-style); returns its full length.
 ///
 /// # Safety
-/// `filter` is NULL or a live handle; `buf` is NULL or writable for `buflen` bytes.
+/// The handle is NULL or a live one; `buf` is NULL or writable for `buflen` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_filter_last_error(
     filter: *const FilterHandle,
     buf: *mut c_char,
     buflen: usize,
 ) -> usize {
-    // SAFETY: `filter` is NULL or a live handle from svcshell_filter_new, not yet freed (contract).
-    let Some(h) = (unsafe { filter.as_ref() }) else {
-        if !buf.is_null() && buflen > 0 {
-            // SAFETY: `buf` is non-NULL and writable for `buflen >= 1` bytes (contract).
-            unsafe { *buf = 0 };
-        }
-        return 0;
-    };
-    boundary(Some(h), "svcshell_filter_last_error", 0, || {
-        let guard = h.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        let msg: &[u8] = guard.as_deref().map_or(&[], CStr::to_bytes);
-        if !buf.is_null() && buflen > 0 {
-            // Truncate at a UTF-8 character boundary so the copy is valid UTF-8.
-            let mut n = msg.len().min(buflen - 1);
-            while n > 0 && n < msg.len() && (msg[n] & 0xC0) == 0x80 {
-                n -= 1;
+    ffi_fn!(
+        handle filter => h,
+        on_null: {
+            if !buf.is_null() && buflen > 0 {
+                // SAFETY: `buf` is non-NULL and writable for `buflen >= 1` bytes (contract).
+                unsafe { *buf = 0 };
             }
-            // SAFETY: `buf` is writable for `buflen` bytes (contract) and `n + 1 <= buflen`; the message is this
-            // handle's own allocation, which the caller's buffer cannot overlap.
-            unsafe {
-                ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), n);
-                *buf.add(n) = 0;
+            0
+        },
+        on_panic: 0,
+        |name| {
+            let guard = h.last_error.lock().unwrap_or_else(|p| p.into_inner());
+            let msg: &[u8] = guard.as_deref().map_or(&[], CStr::to_bytes);
+            if !buf.is_null() && buflen > 0 {
+                // Truncate at a UTF-8 character boundary so the copy is valid UTF-8.
+                let mut n = msg.len().min(buflen - 1);
+                while n > 0 && n < msg.len() && (msg[n] & 0xC0) == 0x80 {
+                    n -= 1;
+                }
+                // SAFETY: `buf` is writable for `buflen` bytes (contract) and `n + 1 <= buflen`; the message is this
+                // handle's own allocation, which the caller's buffer cannot overlap.
+                unsafe {
+                    ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), n);
+                    *buf.add(n) = 0;
+                }
             }
-        }
-        msg.len()
-    })
+            msg.len()
+        },
+    )
 }
 
 /// Destroys a handle.
@@ -582,12 +611,11 @@ pub unsafe extern "C" fn svcshell_filter_last_error(
 /// `filter` is NULL or a live handle that no other thread is using, and is not used again.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_filter_free(filter: *mut FilterHandle) {
-    if filter.is_null() {
-        return;
-    }
-    boundary(None, "svcshell_filter_free", (), || {
-        // SAFETY: a live handle made by Box::into_raw in svcshell_filter_new, freed once (contract).
-        drop(unsafe { Box::from_raw(filter) });
+    ffi_fn!(on_panic: (), {
+        if !filter.is_null() {
+            // SAFETY: a live handle made by Box::into_raw in svcshell_filter_new, freed once (contract).
+            drop(unsafe { Box::from_raw(filter) });
+        }
     })
 }
 
@@ -597,7 +625,7 @@ pub unsafe extern "C" fn svcshell_filter_free(filter: *mut FilterHandle) {
 /// `buf` is NULL or a buffer returned by svcshell and not yet released.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_buffer_free(buf: *mut u8) {
-    boundary(None, "svcshell_buffer_free", (), || {
+    ffi_fn!(on_panic: (), {
         // SAFETY: NULL or a block from malloc/realloc, released once (contract).
         unsafe { libc::free(buf as *mut libc::c_void) }
     })
@@ -609,7 +637,7 @@ pub unsafe extern "C" fn svcshell_buffer_free(buf: *mut u8) {
 /// `s` is NULL or a string returned by svcshell and not yet released.
 #[no_mangle]
 pub unsafe extern "C" fn svcshell_string_free(s: *mut c_char) {
-    boundary(None, "svcshell_string_free", (), || {
+    ffi_fn!(on_panic: (), {
         // SAFETY: NULL or a block from malloc, released once (contract).
         unsafe { libc::free(s as *mut libc::c_void) }
     })
@@ -650,6 +678,49 @@ mod tests {
         // SAFETY: a static NUL-terminated string.
         let lib = unsafe { CStr::from_ptr(svcshell_version()) };
         assert_eq!(lib.to_str().unwrap(), crate::VERSION);
+    }
+
+    /// An export for the test below: panics when `x` is positive.
+    ///
+    /// # Safety
+    /// The handle is NULL or a live one.
+    #[no_mangle]
+    pub unsafe extern "C" fn ffi_test_export(filter: *const FilterHandle, x: c_int) -> c_int {
+        ffi_fn!(
+            handle filter => h,
+            on_null: -100,
+            on_panic: SVCSHELL_PANIC,
+            |name| {
+                if x > 0 {
+                    panic!("boom {x} in {name}");
+                }
+                let _ = h.filter.stats();
+                x
+            },
+        )
+    }
+
+    /// `ffi_fn!` answers a NULL handle before the body, and a panic with its panic value and a message that
+    /// names the export.
+    #[test]
+    fn ffi_fn_checks_the_handle_and_catches_panics() {
+        // SAFETY: a NULL handle is allowed.
+        assert_eq!(unsafe { ffi_test_export(ptr::null(), 1) }, -100);
+        let h = new(&[]);
+        // SAFETY: `h` is live until the free below.
+        assert_eq!(unsafe { ffi_test_export(h, -5) }, -5);
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        // SAFETY: as above.
+        let code = unsafe { ffi_test_export(h, 1) };
+        std::panic::set_hook(prev);
+        assert_eq!(code, SVCSHELL_PANIC);
+        assert_eq!(
+            last_error(h),
+            "ffi_test_export: internal error (panic): boom 1 in ffi_test_export"
+        );
+        // SAFETY: `h` came from svcshell_filter_new and is freed once.
+        unsafe { svcshell_filter_free(h) };
     }
 
     #[test]
