@@ -8,7 +8,7 @@
 //! reference `tests/support/reference.rs`: the library must agree with them too), the bundled recorded
 //! events (`tests/data/events.ndjson`), the fuzz seeds that are JSON objects (`fuzz/seeds/`), and JSON-aware
 //! mutants of all of those (`svcshell::fuzz::Mutator`). Each is checked under several configurations
-//! (exceptions, `mode=alerts_only`). Usage: `vrl-check [RECORDS] [SEED]` (default 20000 generated records).
+//! (the embedded rule; a loaded rule file with wildcards; an exception with `mode=alerts_only`). Usage: `vrl-check [RECORDS] [SEED]` (default 20000 generated records).
 //! Exit status 1 on any difference.
 
 #[path = "../../tests/support/mod.rs"]
@@ -250,8 +250,20 @@ fn main() {
 
     let mut t = Tally::default();
     let x = "process.args : \"/c\"";
+    // A loaded rule with wildcards (`powershell*.exe`, `*\\Tool\\*.bat`) and more fields.
+    let tuned = root.join("rules/kibana-export-tuned.ndjson");
+    let tuned = tuned.to_str().expect("UTF-8 path");
     for (name, props) in [
         ("ecs, tag", vec![("sources", "ecs"), ("max_alerts", "0")]),
+        (
+            "ecs, tag, tuned rule file",
+            vec![
+                ("sources", "ecs"),
+                ("max_alerts", "0"),
+                ("rule_file", tuned),
+                ("rule_id", "b7e3c1a0-5d2f-4e8a-9c61-2f0d4a6b8e17"),
+            ],
+        ),
         (
             "ecs, alerts_only, exception",
             vec![
