@@ -8,7 +8,9 @@
 //! reference `tests/support/reference.rs`: the library must agree with them too), the bundled recorded
 //! events (`tests/data/events.ndjson`), the fuzz seeds that are JSON objects (`fuzz/seeds/`), and JSON-aware
 //! mutants of all of those (`svcshell::fuzz::Mutator`). Each is checked under several configurations
-//! (the embedded rule; a loaded rule file with wildcards; an exception with `mode=alerts_only`). Usage: `vrl-check [RECORDS] [SEED]` (default 20000 generated records).
+//! (the embedded rule; a loaded rule file with wildcards; an exception with `mode=alerts_only`). Usage:
+//! `vrl-check [RECORDS] [SEED] [MUTANTS] [CONFIG]` (default 20000 generated records, RECORDS/2 mutants, every
+//! configuration; CONFIG runs only the configuration of that name).
 //! Exit status 1 on any difference.
 
 #[path = "../../tests/support/mod.rs"]
@@ -192,6 +194,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map_or(20_000, |a| a.parse().expect("RECORDS"));
     let seed: u64 = args.get(2).map_or(11, |a| a.parse().expect("SEED"));
+    let n_mutants: usize = args.get(3).map_or(n / 2, |a| a.parse().expect("MUTANTS"));
+    let only = args.get(4).cloned().unwrap_or_default();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
 
     // Generated records of every shape; the library must agree with the reference's labels first.
@@ -236,7 +240,7 @@ fn main() {
     // JSON-aware mutants of the recorded events and seeds.
     let mut m = svcshell::fuzz::Mutator::new(seeds.iter().map(|(_, l)| l.clone()).collect());
     let mut rng = svcshell::fuzz::Rng::new(seed);
-    let mutants: Vec<(String, Vec<u8>)> = (0..n / 2)
+    let mutants: Vec<(String, Vec<u8>)> = (0..n_mutants)
         .map(|k| {
             let (b, ops) = m.mutant(&mut rng);
             if serde_json::from_slice::<Json>(&b).is_ok_and(|v| v.is_object()) {
@@ -274,6 +278,9 @@ fn main() {
             ],
         ),
     ] {
+        if !only.is_empty() && name != only {
+            continue;
+        }
         check(name, &props, &lines, &mut t);
     }
     println!(
