@@ -262,6 +262,11 @@ impl Filter {
         &self.rule
     }
 
+    /// The compiled exceptions (a record matching any of them is not an alert).
+    pub fn exceptions(&self) -> &[Program] {
+        &self.exceptions
+    }
+
     /// The fields the rule and exceptions read.
     pub fn fields(&self) -> &FieldTable {
         &self.fields

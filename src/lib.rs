@@ -20,11 +20,13 @@
 //! Layout: [`eql`] compiles and evaluates the rule; [`record`] reads fields straight from the record bytes;
 //! [`source`] derives the rule's fields from raw shipper shapes; [`rule`] holds the rule as data and loads rule
 //! files; [`alert`] writes the ECS alert fields;
-//! [`config`] checks shipper properties; [`filter`] ties them together; `ffi` is the C ABI.
+//! [`config`] checks shipper properties; [`filter`] ties them together; `ffi` is the C ABI; [`export`] writes
+//! the rule for pipelines that cannot load svcshell (VRL for Vector).
 
 pub mod alert;
 pub mod config;
 pub mod eql;
+pub mod export;
 /// The C ABI (`include/svcshell.h`): the only home of `extern "C"` in the crate.
 pub mod ffi;
 pub mod filter;

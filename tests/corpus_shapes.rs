@@ -12,9 +12,9 @@ use common::support::reference::Shape;
 use svcshell::{Action, Filter};
 
 /// The shapes weighted like a mixed deployment: ECS 40, Winlogbeat Sysmon 25, Security 10, NXLog 8, evtx 5,
-/// Fluent Bit 5, SentinelOne 4, Defender 3, CrowdStrike FDR 3.
+/// Fluent Bit 5, SentinelOne 4, Defender 3, CrowdStrike FDR 3, Vector windows_event_log 3.
 fn default_mix() -> Vec<Shape> {
-    let w = [40, 25, 10, 8, 5, 5, 4, 3, 3];
+    let w = [40, 25, 10, 8, 5, 5, 4, 3, 3, 3];
     Shape::ALL
         .iter()
         .zip(w)
@@ -22,7 +22,7 @@ fn default_mix() -> Vec<Shape> {
         .collect()
 }
 
-const SHAPES: [Shape; 9] = Shape::ALL;
+const SHAPES: [Shape; 10] = Shape::ALL;
 
 /// Rates with many positives, look-alikes and near misses.
 fn hot() -> Rates {

@@ -390,6 +390,166 @@ fn crowdstrike_fdr_positives_made_by_editing_copies() {
     assert_eq!(made, 5);
 }
 
+/// A Winlogbeat record as Vector's `windows_event_log` source writes the same event (vectordotdev/vector,
+/// `src/sources/windows_event_log/parser.rs`, `set_windows_fields`): System values top-level in snake_case,
+/// `event_id` an integer, named event data in `event_data`.
+fn as_vector(wlb: &Value) -> Value {
+    let w = &wlb["winlog"];
+    let mut v = json!({"timestamp": wlb["@timestamp"], "message": wlb["message"],
+        "host": w["computer_name"], "event_id": w["event_id"].as_str().map_or_else(
+            || w["event_id"].clone(), |s| json!(s.parse::<u64>().unwrap())),
+        "record_id": w["record_id"], "level": "Information", "level_value": 4,
+        "channel": w["channel"], "provider_name": w["provider_name"], "computer": w["computer_name"],
+        "process_id": w["process"]["pid"], "thread_id": w["process"]["thread"]["id"],
+        "version": w["version"]});
+    if let Some(d) = w.get("event_data") {
+        v["event_data"] = d.clone();
+    }
+    if let Some(os) = wlb.get("host").and_then(|h| h.get("os")) {
+        v["host"] = json!({"os": os});
+    }
+    v
+}
+
+#[test]
+fn vector_winevtlog_alerts_like_winlogbeat_on_the_fixtures_and_edited_copies() {
+    // Every Winlogbeat fixture event, rewritten as Vector's source writes it, gets the same shape family,
+    // the same six values and the same verdict; so do the positives made by editing copies (cmd.exe started
+    // by services.exe).
+    let f = filter();
+    let mut events = 0;
+    let mut positives = 0;
+    for (name, raw, _) in &fixtures() {
+        for (k, r) in raw.iter().enumerate() {
+            let mut variants = vec![r.clone()];
+            if let Some(d) = r["winlog"]["event_data"].as_object() {
+                let mut x = r.clone();
+                let data = &mut x["winlog"]["event_data"];
+                if d.contains_key("NewProcessName") {
+                    data["NewProcessName"] = json!("C:\\Windows\\System32\\cmd.exe");
+                    data["ParentProcessName"] = json!("C:\\Windows\\System32\\services.exe");
+                } else {
+                    data["Image"] = json!("C:\\Windows\\System32\\cmd.exe");
+                    data["ParentImage"] = json!("C:\\Windows\\System32\\services.exe");
+                }
+                variants.push(x);
+            }
+            for (j, w) in variants.iter().enumerate() {
+                let what = format!("{name} #{k} variant {j}");
+                let v = as_vector(w);
+                events += 1;
+                let (shape, values) = explain(&f, &v);
+                assert_eq!(shape, Some("vector_winevtlog"), "{what}: {v}");
+                assert_eq!(values, explain(&f, w).1, "{what}");
+                let a = alert(&f, &v);
+                assert_eq!(a, alert(&f, w), "{what}");
+                positives += usize::from(a);
+            }
+        }
+    }
+    assert!(events >= 10, "{events} events");
+    assert_eq!(positives, 5, "one positive per edited process start");
+}
+
+#[test]
+fn vector_winevtlog_recognition_and_detection_order() {
+    let f = filter();
+    let shell = json!({"channel": SYSMON, "event_id": 1, "provider_name": "Microsoft-Windows-Sysmon",
+        "computer": "h", "host": "h", "event_data": {
+            "Image": "C:\\Windows\\System32\\cmd.exe",
+            "ParentImage": "C:\\Windows\\System32\\services.exe",
+            "CommandLine": "cmd.exe /c \"net user\""}});
+    assert!(alert(&f, &shell));
+    let (shape, values) = explain(&f, &shell);
+    assert_eq!(shape, Some("vector_winevtlog"));
+    assert_eq!(
+        field(&values, "process.args"),
+        ["cmd.exe", "/c", "net user"]
+    );
+    assert_eq!(field(&values, "host.os.type"), ["windows"]);
+    // The event id as a string counts like Winlogbeat's; other ids, channels and a float do not start.
+    let mut x = shell.clone();
+    x["event_id"] = json!("1");
+    assert!(alert(&f, &x));
+    for (k, v) in [
+        ("event_id", json!(5)),
+        ("event_id", json!(1.5)),
+        ("event_id", json!(null)),
+        ("channel", json!("Application")),
+        ("channel", json!("microsoft-windows-sysmon/operational")),
+    ] {
+        let mut x = shell.clone();
+        x[k] = v.clone();
+        assert!(!alert(&f, &x), "{k}={v}");
+        assert_eq!(explain(&f, &x).0, Some("vector_winevtlog"), "{k}={v}");
+    }
+    // Security 4688: the 4688 basenames and splitter.
+    let sec = json!({"channel": "Security", "event_id": 4688, "provider_name":
+        "Microsoft-Windows-Security-Auditing", "event_data": {
+            "NewProcessName": "C:\\Windows\\System32\\cmd.exe",
+            "ParentProcessName": "C:\\Windows\\System32\\services.exe",
+            "CommandLine": "\"cmd.exe\" /c x"}});
+    assert!(alert(&f, &sec));
+    assert_eq!(
+        field(&explain(&f, &sec).1, "process.args"),
+        ["\"cmd.exe\"", "/c", "x"]
+    );
+    // `provider_name` and `channel` both: either alone is not Vector's record.
+    for key in ["provider_name", "channel"] {
+        let mut x = shell.clone();
+        x.as_object_mut().unwrap().remove(key);
+        assert!(!alert(&f, &x), "without {key}");
+        assert_eq!(explain(&f, &x).0, None, "without {key}");
+    }
+    // Unnamed data (`string_inserts`) is never read by position; without `event_data` a start has no
+    // names.
+    let mut x = shell.clone();
+    x.as_object_mut().unwrap().remove("event_data");
+    x["string_inserts"] = json!(["a", "b", "c", "d", "C:\\Windows\\System32\\cmd.exe"]);
+    assert!(!alert(&f, &x));
+    assert!(field(&explain(&f, &x).1, "process.name").is_empty());
+    // host.os.type is honoured when present (a user's remap may add it).
+    let mut x = shell.clone();
+    x["host"] = json!({"os": {"type": "linux"}});
+    assert!(!alert(&f, &x));
+    // Every other shape's keys win: Fluent Bit's `Channel`, Winlogbeat's `winlog.channel`, ECS fields.
+    let mut x = shell.clone();
+    x["Channel"] = json!("Application");
+    x["ProviderName"] = json!("p");
+    assert_eq!(explain(&f, &x).0, Some("winevtlog"));
+    assert!(!alert(&f, &x));
+    let mut x = shell.clone();
+    x["winlog"] = json!({"channel": "Security", "event_id": 4624});
+    assert_eq!(explain(&f, &x).0, Some("winlogbeat_security"));
+    assert!(!alert(&f, &x));
+    let mut x = shell.clone();
+    x["process"] = json!({"name": "notepad.exe"});
+    assert_eq!(explain(&f, &x).0, Some("ecs"));
+    assert!(!alert(&f, &x));
+    let mut x = fdr_start(
+        "\\Device\\HarddiskVolume3\\notepad.exe",
+        "explorer.exe",
+        "notepad.exe",
+    );
+    x.as_object_mut()
+        .unwrap()
+        .extend(shell.as_object().unwrap().clone());
+    assert_eq!(explain(&f, &x).0, Some("crowdstrike_fdr"));
+    // `sources` decides.
+    let only =
+        Filter::from_properties(&[("max_alerts", "0"), ("sources", "vector_winevtlog")]).unwrap();
+    assert!(only.matches(&bytes(&shell)).unwrap());
+    let without = Filter::from_properties(&[
+        ("max_alerts", "0"),
+        ("sources", "ecs,winlogbeat_sysmon,winevtlog"),
+    ])
+    .unwrap();
+    assert!(!without.matches(&bytes(&shell)).unwrap());
+    assert_eq!(explain(&without, &shell).0, None);
+    let wlb = wlb_sysmon("cmd.exe", "services.exe", "cmd.exe");
+    assert!(!only.matches(&bytes(&wlb)).unwrap());
+}
+
 // ------------------------------------------------------------------------- hand-written records
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -414,6 +574,7 @@ fn unknown_source_names_are_a_config_error_naming_sources() {
         "winlogbeat_sysmon,winlogbeat_security,nxlog,evtx,winevtlog,sentinelone,m365,ecs",
         "crowdstrike_fdr",
         " CrowdStrike_FDR ,ecs",
+        "vector_winevtlog",
     ] {
         assert!(Filter::from_properties(&[("sources", ok)]).is_ok(), "{ok}");
     }
@@ -1062,6 +1223,24 @@ impl Proc {
         v
     }
 
+    /// As Vector's `windows_event_log` source writes the event (its `host` replaced by the generated one);
+    /// unnamed-data `string_inserts` with rule-like text in some variants (never read).
+    fn vector(&self) -> Value {
+        let eid = if self.variant.is_multiple_of(3) {
+            json!(self.eid().to_string())
+        } else {
+            json!(self.eid())
+        };
+        let mut v = json!({"timestamp": "2024-05-13T06:16:14Z", "message": "m", "host": self.host(),
+            "event_id": eid, "record_id": 7, "level": "Information", "level_value": 4,
+            "channel": self.channel(), "provider_name": "p", "computer": "h", "process_id": 1,
+            "thread_id": 2, "version": 5, "event_data": self.data()});
+        if self.variant.is_multiple_of(5) {
+            v["string_inserts"] = json!([format!("{DIR}cmd.exe"), format!("{DIR}services.exe")]);
+        }
+        v
+    }
+
     fn sentinelone(&self) -> Value {
         json!({"meta.event.name": if self.start { "PROCESSCREATION" } else { "PROCESSTERMINATION" },
             "event.type": "ProcessCreation", "event.category": "process", "endpoint.os": self.os,
@@ -1216,6 +1395,7 @@ proptest! {
             ("winevtlog", p.winevtlog()),
             ("sentinelone", p.sentinelone()),
             ("m365", p.m365()),
+            ("vector", p.vector()),
         ] {
             // The oracle is the independent reference, on every record.
             let want = support::reference::evaluate(&raw);
@@ -1228,6 +1408,12 @@ proptest! {
                 v.sort();
             }
             prop_assert_eq!(&values, &want.fields.named(), "{} {}", shape, raw);
+            // Vector's record means exactly what the same event shipped by Winlogbeat means.
+            if shape == "vector" {
+                let wlb = p.winlogbeat();
+                prop_assert_eq!(alert(&f, &raw), alert(&f, &wlb), "{} {}", raw, wlb);
+                prop_assert_eq!(explain(&f, &raw).1, explain(&f, &wlb).1, "{} {}", raw, wlb);
+            }
             // Plain arguments survive every splitter: the raw record then means what the ECS one does.
             if p.plain() {
                 prop_assert_eq!(want.alert, want_ecs.alert, "{} {}", shape, raw);

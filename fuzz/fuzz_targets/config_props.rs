@@ -25,6 +25,7 @@ const SHAPES: &[&str] = &[
     "sentinelone",
     "m365",
     "crowdstrike_fdr",
+    "vector_winevtlog",
 ];
 
 /// A whole number of seconds, minutes, hours or days (`300`, `300s`, `5m`, `1h`, `1d`), above zero.

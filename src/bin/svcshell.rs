@@ -1,7 +1,8 @@
 //! The `svcshell` command: `replay` recorded NDJSON events through the filter, `bench` its speed against a
 //! serde_json `Value` baseline, `explain` why records did or did not alert, `fuzz` it with mutants of the
 //! user's own recorded events against the same baseline; `rule show` prints the rule in effect and `rule check`
-//! checks rule files (as `rule_file` would load them) for detection engineers' own CI.
+//! checks rule files (as `rule_file` would load them) for detection engineers' own CI; `export vrl` writes the
+//! rule as a VRL program for Vector's `remap` transform.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
@@ -65,7 +66,22 @@ enum RuleCmd {
 }
 
 #[derive(Subcommand)]
+enum ExportCmd {
+    /// Write the rule (with its exceptions and mode) as a VRL program for Vector's `remap` transform to
+    /// stdout. Covers `--set sources=ecs` only so far (docs/vector.md).
+    Vrl {
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
+    /// Export the rule for pipelines that cannot load svcshell (Vector: VRL).
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
+    },
     /// Show the rule in effect, or check rule files.
     Rule {
         #[command(subcommand)]
@@ -511,6 +527,12 @@ fn fuzz(
 /// A subcommand's work, run once the filter is configured.
 type Job<'a> = dyn Fn(&Filter) -> io::Result<()> + 'a;
 
+/// `export vrl`: the VRL program on stdout.
+fn export_vrl(filter: &Filter) -> io::Result<()> {
+    let program = svcshell::export::vrl::program(filter).map_err(io::Error::other)?;
+    io::stdout().lock().write_all(program.as_bytes())
+}
+
 /// `rule check`: each file loaded as `rule_file` would load it, every rule of it compiled into a filter.
 fn rule_check(files: &[String]) -> ExitCode {
     let mut refused = 0;
@@ -692,6 +714,9 @@ fn main() -> ExitCode {
         Cmd::Rule {
             cmd: RuleCmd::Show { settings },
         } => (settings, Box::new(rule_show)),
+        Cmd::Export {
+            cmd: ExportCmd::Vrl { settings },
+        } => (settings, Box::new(export_vrl)),
         Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
         Cmd::Bench {
             settings,

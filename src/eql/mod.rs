@@ -105,6 +105,33 @@ enum Node {
     Test { field: usize, matcher: Matcher },
 }
 
+/// A compiled condition as [`Program::cond`] shows it: the same tree the evaluator walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cond {
+    /// All hold (`true` when empty).
+    And(Vec<Cond>),
+    /// Any holds (`false` when empty).
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    /// Any string value of field `field` (a [`FieldTable`] index) passes `test`; a missing field fails it.
+    Test {
+        field: usize,
+        test: Test,
+    },
+}
+
+/// How a [`Cond::Test`] compares one string value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Test {
+    /// Equal to one of these bytes.
+    Exact(Vec<Vec<u8>>),
+    /// Equal to one of these ASCII-lowercased bytes, ASCII case-insensitively (nothing else folds).
+    ExactFold(Vec<Vec<u8>>),
+    /// Matches one of these ASCII-lowercased patterns, ASCII case-insensitively: `*` any run of characters,
+    /// `?` one character, anchored to the whole value.
+    Wildcard(Vec<Vec<u8>>),
+}
+
 /// A compiled condition (and event category), ready to evaluate on any [`Document`].
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -152,6 +179,30 @@ impl Program {
     /// The query text this program was compiled from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// A read-only copy of the compiled condition (for code generators such as [`crate::export`]).
+    pub fn cond(&self) -> Cond {
+        fn view(n: &Node) -> Cond {
+            match n {
+                Node::And(v) => Cond::And(v.iter().map(view).collect()),
+                Node::Or(v) => Cond::Or(v.iter().map(view).collect()),
+                Node::Not(n) => Cond::Not(Box::new(view(n))),
+                Node::Test { field, matcher } => Cond::Test {
+                    field: *field,
+                    test: match matcher {
+                        Matcher::Exact(v) => Test::Exact(v.iter().map(|b| b.to_vec()).collect()),
+                        Matcher::ExactFold(v) => {
+                            Test::ExactFold(v.iter().map(|b| b.to_vec()).collect())
+                        }
+                        Matcher::Wildcard(p) => {
+                            Test::Wildcard(p.iter().map(|p| p.text().to_vec()).collect())
+                        }
+                    },
+                },
+            }
+        }
+        view(&self.root)
     }
 
     /// Evaluates the program on a record.

@@ -25,6 +25,11 @@ impl Pattern {
         }
     }
 
+    /// The pattern text, ASCII-lowercased.
+    pub fn text(&self) -> &[u8] {
+        &self.pat
+    }
+
     /// True when the whole of `v` matches (ASCII case-insensitive).
     pub fn matches(&self, v: &[u8]) -> bool {
         let pat = &self.pat;

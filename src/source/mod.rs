@@ -23,19 +23,30 @@
 //!    containing `processcreated`).
 //! 7. Top-level `event_simpleName` → `crowdstrike_fdr` (CrowdStrike Falcon Data Replicator JSON lines; start:
 //!    one of [`FDR_STARTS`]).
+//! 8. Top-level `channel` and `provider_name` → `vector_winevtlog` (Vector's `windows_event_log` source; start:
+//!    `event_id` 1 / 4688, an integer there, a string `"1"` accepted like Winlogbeat's).
 //!
 //! Raw shapes derive `event.category` = `process` and `event.type` = `start` for a process start and nothing
 //! otherwise (`m365`: `process` for every DeviceProcessEvents record); SentinelOne's own `event.*` keys are not
-//! ECS and are ignored. The os of the Windows event-log shapes (Winlogbeat, NXLog, evtx, Fluent Bit) is
+//! ECS and are ignored. The os of the Windows event-log shapes (Winlogbeat, NXLog, evtx, Fluent Bit, Vector) is
 //! `host.os.type` when the record has one, else `windows`.
 //!
 //! | shape | start | `host.os.type` | `process.name` | `process.parent.name` | `process.args` |
 //! |---|---|---|---|---|---|
-//! | `winlogbeat_sysmon`, `evtx`, `nxlog`, `winevtlog` (Sysmon) | event 1 | record's, else `windows` | `Image` basename | `ParentImage` basename | `CommandLine`, Go splitter |
+//! | `winlogbeat_sysmon`, `evtx`, `nxlog`, `winevtlog`, `vector_winevtlog` (Sysmon) | event 1 | record's, else `windows` | `Image` basename | `ParentImage` basename | `CommandLine`, Go splitter |
 //! | `winlogbeat_security`, … (Security) | event 4688 | record's, else `windows` | `NewProcessName` basename | `ParentProcessName` basename | `CommandLine`, 4688 splitter |
 //! | `sentinelone` | `PROCESSCREATION` | `endpoint.os` | `tgt.process.name` | `src.process.name` | `tgt.process.cmdline` |
 //! | `m365` | `ProcessCreated` | `windows` if `OSPlatform` says so | `FileName` | `InitiatingProcessFileName` | `ProcessCommandLine` |
 //! | `crowdstrike_fdr` | [`FDR_STARTS`] | `event_platform` `Lin`/`Mac`/`Win`/`iOS` | `ImageFileName` ([`fdr_basename`]) | `ParentBaseFileName` | `CommandLine`, Go splitter |
+//!
+//! Vector's `windows_event_log` source (vectordotdev/vector, `src/sources/windows_event_log/parser.rs` at commit
+//! c4868c2c, `set_windows_fields`, and `xml_parser.rs` at commit b7b76c76, `parse_section`) writes the System
+//! values at the top level in snake_case (`channel`, `event_id` as an integer, `provider_name`, `computer`, ...),
+//! every *named* `<Data Name=...>` of `EventData` into the `event_data` map (strings), and only the *unnamed*
+//! `<Data>` elements into `string_inserts`. Sysmon 1 and Security 4688 name all their data, so their fields are
+//! read from `event_data.*` (Winlogbeat's `winlog.event_data.*` names, same derivations); `string_inserts` never
+//! holds them and is not read by position (unlike Fluent Bit's `StringInserts`). With the source's
+//! `include_event_data` off a start has no names, like an event without them.
 //!
 //! CrowdStrike FDR follows Elastic's `crowdstrike` integration (elastic/integrations,
 //! `packages/crowdstrike/data_stream/fdr/elasticsearch/ingest_pipeline/default.yml` and `categorize.yml`,
@@ -68,10 +79,11 @@ pub enum Shape {
     SentinelOne,
     M365,
     CrowdstrikeFdr,
+    VectorWinevtlog,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 9] = [
+    pub const ALL: [Shape; 10] = [
         Shape::Ecs,
         Shape::WinlogbeatSysmon,
         Shape::WinlogbeatSecurity,
@@ -81,6 +93,7 @@ impl Shape {
         Shape::SentinelOne,
         Shape::M365,
         Shape::CrowdstrikeFdr,
+        Shape::VectorWinevtlog,
     ];
 
     /// The name as `sources` spells it.
@@ -95,6 +108,7 @@ impl Shape {
             Shape::SentinelOne => "sentinelone",
             Shape::M365 => "m365",
             Shape::CrowdstrikeFdr => "crowdstrike_fdr",
+            Shape::VectorWinevtlog => "vector_winevtlog",
         }
     }
 
@@ -177,7 +191,11 @@ const FDR_PLATFORM: usize = 48;
 const FDR_IMAGE: usize = 49;
 const FDR_PARENT: usize = 50;
 const FDR_CMD: usize = 51;
-const ROLES: usize = 52;
+const VW_CHANNEL: usize = 52;
+const VW_EID: usize = 53;
+const VW_PROVIDER: usize = 54;
+const VW_DATA: usize = 55; // event_data.* (Vector windows_event_log)
+const ROLES: usize = 60;
 
 /// The path of each role.
 fn role_path(role: usize) -> String {
@@ -214,6 +232,10 @@ fn role_path(role: usize) -> String {
         FDR_IMAGE => "ImageFileName".into(),
         FDR_PARENT => "ParentBaseFileName".into(),
         FDR_CMD => "CommandLine".into(),
+        VW_CHANNEL => "channel".into(),
+        VW_EID => "event_id".into(),
+        VW_PROVIDER => "provider_name".into(),
+        r if (VW_DATA..VW_DATA + 5).contains(&r) => data("event_data.", r - VW_DATA),
         _ => unreachable!("role {role}"),
     }
 }
@@ -246,6 +268,11 @@ fn shape_roles(s: Shape) -> Vec<usize> {
         Shape::SentinelOne => vec![S1_NAME, S1_TGT_NAME, S1_SRC_NAME, S1_CMD, S1_OS],
         Shape::M365 => vec![M_CATEGORY, M_FILE, M_PARENT, M_CMD, M_ACTION, M_OS],
         Shape::CrowdstrikeFdr => vec![FDR_NAME, FDR_PLATFORM, FDR_IMAGE, FDR_PARENT, FDR_CMD],
+        Shape::VectorWinevtlog => {
+            let mut v = vec![VW_CHANNEL, VW_EID, VW_PROVIDER];
+            v.extend(range(VW_DATA, 5));
+            v
+        }
     }
 }
 
@@ -254,7 +281,7 @@ const NO_SLOT: usize = usize::MAX;
 /// The enabled shapes and where their raw fields sit in the scanner's field set.
 #[derive(Debug, Clone)]
 pub struct Profiles {
-    enabled: [bool; 9],
+    enabled: [bool; 10],
     /// Field-set slot of each role, or [`NO_SLOT`] when no enabled shape reads it.
     slots: [usize; ROLES],
     /// For each field of the program table: which of the six ECS fields it is.
@@ -267,7 +294,7 @@ impl Profiles {
     /// Profiles for the `sources` list (`None` = every shape), reading after the fields of `table`.
     /// An unknown name is an error naming it.
     pub fn new(sources: Option<&[String]>, table: &FieldTable) -> Result<Profiles, String> {
-        let mut enabled = [sources.is_none(); 9];
+        let mut enabled = [sources.is_none(); 10];
         if let Some(list) = sources {
             for name in list {
                 let Some(s) = Shape::from_name(&name.trim().to_ascii_lowercase()) else {
@@ -775,6 +802,17 @@ pub fn detect<R: RawRecord + ?Sized>(raw: &R, p: &Profiles) -> Detected {
         }
         let os = raw.any_str(p.slot(FDR_PLATFORM), &mut |v| fdr_os(v).is_some());
         return found(Shape::CrowdstrikeFdr, Derive::Fdr { os });
+    }
+    // 8. Vector windows_event_log.
+    if p.enabled(Shape::VectorWinevtlog)
+        && raw.present(p.slot(VW_CHANNEL))
+        && raw.present(p.slot(VW_PROVIDER))
+    {
+        let d = match win_kind(raw, p, VW_CHANNEL, &[VW_EID]) {
+            Some((sysmon, start)) => win_named(start, sysmon, p, VW_DATA),
+            None => Derive::Absent,
+        };
+        return found(Shape::VectorWinevtlog, d);
     }
     none
 }

@@ -600,6 +600,49 @@ impl Proc {
                     self.host(&mut m);
                 }
             }
+            Shape::VectorWinevtlog => {
+                // As Vector's windows_event_log source writes it (legacy namespace): `host` and `message`
+                // from the log schema, System values top-level, named data in `event_data`.
+                m.remove("@timestamp");
+                let eid = self.eid(rng);
+                let eid = if rng.chance(0.1) {
+                    json!(eid.to_string())
+                } else {
+                    json!(eid)
+                };
+                let provider = if self.sysmon {
+                    "Microsoft-Windows-Sysmon"
+                } else {
+                    "Microsoft-Windows-Security-Auditing"
+                };
+                for (k, v) in [
+                    ("timestamp", json!("2024-05-13T06:16:14.123Z")),
+                    ("message", json!("Process Create:")),
+                    ("host", json!("ws-0142")),
+                    ("event_id", eid),
+                    ("record_id", json!(81234)),
+                    ("level", json!("Information")),
+                    ("level_value", json!(4)),
+                    ("channel", json!(self.channel())),
+                    ("provider_name", json!(provider)),
+                    ("computer", json!("ws-0142")),
+                    ("process_id", json!(3316)),
+                    ("thread_id", json!(4180)),
+                    ("version", json!(if self.sysmon { 5 } else { 2 })),
+                ] {
+                    m.insert(k.into(), v);
+                }
+                if rng.chance(0.9) {
+                    m.insert("event_data".into(), self.event_data());
+                }
+                if rng.chance(0.1) {
+                    // Unnamed data only: never the process fields.
+                    m.insert("string_inserts".into(), json!(["v0", "v1"]));
+                }
+                if self.os.is_some() && rng.chance(0.3) {
+                    self.host(&mut m);
+                }
+            }
             Shape::SentinelOne => {
                 let name = if self.start {
                     "PROCESSCREATION"
@@ -771,6 +814,7 @@ fn other_event(rng: &mut Rng, shape: Shape) -> Value {
                 json!(*rng.pick(&["DnsRequest", "NetworkConnectIP4", "FileOpenInfo"]))
         }
         Shape::Nxlog | Shape::Winevtlog if rng.chance(0.3) => v["Channel"] = json!("Application"),
+        Shape::VectorWinevtlog if rng.chance(0.3) => v["channel"] = json!("Application"),
         Shape::Evtx if rng.chance(0.3) => v["Event"]["System"]["Channel"] = json!("System"),
         _ => {}
     }

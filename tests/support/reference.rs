@@ -19,10 +19,11 @@ pub enum Shape {
     SentinelOne,
     M365,
     CrowdstrikeFdr,
+    VectorWinevtlog,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 9] = [
+    pub const ALL: [Shape; 10] = [
         Shape::Ecs,
         Shape::WinlogbeatSysmon,
         Shape::WinlogbeatSecurity,
@@ -32,6 +33,7 @@ impl Shape {
         Shape::SentinelOne,
         Shape::M365,
         Shape::CrowdstrikeFdr,
+        Shape::VectorWinevtlog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Shape {
             Shape::SentinelOne => "sentinelone",
             Shape::M365 => "m365",
             Shape::CrowdstrikeFdr => "crowdstrike_fdr",
+            Shape::VectorWinevtlog => "vector_winevtlog",
         }
     }
 }
@@ -638,6 +641,16 @@ pub fn derive(v: &Value) -> (Option<Shape>, Fields) {
     // CrowdStrike Falcon Data Replicator.
     if doc.present("event_simpleName") {
         return (Some(Shape::CrowdstrikeFdr), fdr_fields(&doc));
+    }
+    // Vector windows_event_log: System values top-level in snake_case, named event data in `event_data`
+    // (unnamed data alone goes to `string_inserts`, which Sysmon 1 and 4688 never use).
+    if doc.present("channel") && doc.present("provider_name") {
+        let Some(sysmon) = channel_kind(&doc, "channel") else {
+            return (Some(Shape::VectorWinevtlog), Fields::default());
+        };
+        let start = doc.is_id("event_id", if sysmon { 1 } else { 4688 });
+        let e = named_event(&doc, "event_data.", sysmon, start);
+        return (Some(Shape::VectorWinevtlog), win_fields(&doc, e));
     }
     (None, Fields::default())
 }

@@ -1,0 +1,293 @@
+//! vrl-check: runs the program `svcshell export vrl` writes with the `vrl` crate Vector 0.57 builds
+//! (0.34.0), exactly as Vector's `remap` runs it, and compares it record by record with the svcshell library
+//! (the oracle here): the same verdict, and the same output record as JSON values (svcshell's alert fields
+//! included; keys compared as dotted paths, since VRL re-serialises the record). A record the program
+//! `abort`s is dropped, as `remap` does with its default `drop_on_abort`.
+//!
+//! Records: the generated corpus of every shape (`tests/support/gen.rs`, its labels from the independent
+//! reference `tests/support/reference.rs`: the library must agree with them too), the bundled recorded
+//! events (`tests/data/events.ndjson`), the fuzz seeds that are JSON objects (`fuzz/seeds/`), and JSON-aware
+//! mutants of all of those (`svcshell::fuzz::Mutator`). Each is checked under several configurations
+//! (the embedded rule; a loaded rule file with wildcards; an exception with `mode=alerts_only`). Usage:
+//! `vrl-check [RECORDS] [SEED] [MUTANTS] [CONFIG]` (default 20000 generated records, RECORDS/2 mutants, every
+//! configuration; CONFIG runs only the configuration of that name).
+//! Exit status 1 on any difference.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use svcshell::{Action, Filter};
+use vrl::compiler::ExpressionError;
+use vrl::compiler::{state::RuntimeState, Context, Program, TargetValue, TimeZone};
+use vrl::value::{Secrets, Value};
+
+/// What happened to one record.
+#[derive(Debug, PartialEq)]
+enum Out {
+    Dropped,
+    Kept(Json),
+}
+
+fn svcshell_out(f: &Filter, line: &[u8], input: &Json) -> Option<Out> {
+    let o = f.process(line);
+    if o.error.is_some() {
+        return None;
+    }
+    Some(match o.action {
+        Action::Alert(bytes) => {
+            Out::Kept(serde_json::from_slice(&bytes).expect("svcshell writes JSON"))
+        }
+        Action::Pass => Out::Kept(input.clone()),
+        Action::Drop => Out::Dropped,
+    })
+}
+
+fn vrl_out(p: &Program, input: &Json) -> Result<Out, String> {
+    let mut target = TargetValue {
+        value: Value::from(input.clone()),
+        metadata: Value::Object(BTreeMap::new()),
+        secrets: Secrets::default(),
+    };
+    let mut state = RuntimeState::default();
+    let tz = TimeZone::default();
+    let mut ctx = Context::new(&mut target, &mut state, &tz);
+    match p.resolve(&mut ctx) {
+        Ok(_) => Ok(Out::Kept(
+            serde_json::to_value(&target.value).map_err(|e| e.to_string())?,
+        )),
+        Err(ExpressionError::Abort { .. }) => Ok(Out::Dropped),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A record as (dotted path, value) pairs, sorted: nested, dotted and mixed keys of the same path compare
+/// equal; arrays stay arrays (their object elements canonical too).
+fn canon(v: &Json) -> Json {
+    fn walk(prefix: &str, v: &Json, out: &mut Vec<(String, Json)>) {
+        match v {
+            Json::Object(m) if !m.is_empty() || prefix.is_empty() => {
+                for (k, c) in m {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, c, out);
+                }
+            }
+            Json::Array(a) => out.push((
+                prefix.to_string(),
+                Json::Array(a.iter().map(canon).collect()),
+            )),
+            other => out.push((prefix.to_string(), other.clone())),
+        }
+    }
+    if !v.is_object() {
+        return v.clone();
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out.sort_by(|a, b| (a.0.as_str(), a.1.to_string()).cmp(&(b.0.as_str(), b.1.to_string())));
+    out.dedup();
+    Json::Array(
+        out.into_iter()
+            .map(|(k, v)| Json::Array(vec![Json::String(k), v]))
+            .collect(),
+    )
+}
+
+fn same(a: &Out, b: &Out) -> bool {
+    match (a, b) {
+        (Out::Dropped, Out::Dropped) => true,
+        (Out::Kept(x), Out::Kept(y)) => canon(x) == canon(y),
+        _ => false,
+    }
+}
+
+fn is_alert(o: &Out, input: &Json) -> bool {
+    matches!(o, Out::Kept(v) if canon(v) != canon(input))
+}
+
+#[derive(Default)]
+struct Tally {
+    records: usize,
+    alerts: usize,
+    skipped: usize,
+    diffs: usize,
+}
+
+fn check(name: &str, props: &[(&str, &str)], lines: &[(String, Vec<u8>)], t: &mut Tally) {
+    let filter = Filter::from_properties(props).expect("valid properties");
+    let src = svcshell::export::vrl::program(&filter).expect("exportable configuration");
+    let fns = vrl::stdlib::all();
+    let program = match vrl::compiler::compile(&src, &fns) {
+        Ok(r) => r.program,
+        Err(diags) => {
+            eprintln!("{name}: the exported program does not compile:\n{diags:#?}\n{src}");
+            t.diffs += 1;
+            return;
+        }
+    };
+    let (mut n, mut alerts, mut diffs) = (0, 0, 0);
+    for (what, line) in lines {
+        let Ok(input) = serde_json::from_slice::<Json>(line) else {
+            continue;
+        };
+        if !input.is_object() || svcshell::fuzz::has_duplicate_keys(line) {
+            // Not a record Vector can hold as it is (a duplicate key is one value in Vector).
+            t.skipped += 1;
+            continue;
+        }
+        let Some(want) = svcshell_out(&filter, line, &input) else {
+            t.skipped += 1;
+            continue;
+        };
+        n += 1;
+        if is_alert(&want, &input) {
+            alerts += 1;
+        }
+        let got = vrl_out(&program, &input);
+        let ok = matches!(&got, Ok(g) if same(g, &want));
+        if !ok {
+            diffs += 1;
+            if diffs <= 5 {
+                eprintln!(
+                    "{name}: {what}: differs\n  record: {}\n  svcshell: {want:?}\n  vrl:      {got:?}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+    }
+    println!("{name}: {n} records, {alerts} alerts (svcshell), {diffs} differences");
+    t.records += n;
+    t.alerts += alerts;
+    t.diffs += diffs;
+}
+
+fn json_objects_in(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            json_objects_in(&p, out);
+        } else if let Ok(b) = std::fs::read(&p) {
+            if serde_json::from_slice::<Json>(&b).is_ok_and(|v| v.is_object()) {
+                out.push((p.display().to_string(), b.clone()));
+            }
+            for (k, l) in b.split(|&c| c == b'\n').enumerate() {
+                if serde_json::from_slice::<Json>(l).is_ok_and(|v| v.is_object()) {
+                    out.push((format!("{}:{}", p.display(), k + 1), l.to_vec()));
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).map_or(20_000, |a| a.parse().expect("RECORDS"));
+    let seed: u64 = args.get(2).map_or(11, |a| a.parse().expect("SEED"));
+    let n_mutants: usize = args.get(3).map_or(n / 2, |a| a.parse().expect("MUTANTS"));
+    let only = args.get(4).cloned().unwrap_or_default();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+
+    // Generated records of every shape; the library must agree with the reference's labels first.
+    let rates = support::gen::Rates {
+        process: 0.8,
+        attack: 0.3,
+        ..Default::default()
+    };
+    // ECS weighed up (the shape the export covers), every other shape present.
+    use support::reference::Shape;
+    let mut shapes = vec![Shape::Ecs; 9];
+    shapes.extend(Shape::ALL);
+    let c = support::gen::corpus(&shapes, n, seed, rates);
+    let all = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
+    let label_diffs = c
+        .lines
+        .iter()
+        .zip(&c.labels)
+        .filter(|(l, &want)| all.matches(l).unwrap_or(false) != want)
+        .count();
+    println!(
+        "generated: {} records, {} positives (reference labels), {label_diffs} library/label differences",
+        c.lines.len(),
+        c.positives()
+    );
+    let mut lines: Vec<(String, Vec<u8>)> = c
+        .lines
+        .into_iter()
+        .enumerate()
+        .map(|(k, l)| (format!("generated #{}", k + 1), l))
+        .collect();
+    let events = root.join("tests/data/events.ndjson");
+    let ev = std::fs::read(&events).expect("tests/data/events.ndjson");
+    let mut seeds: Vec<(String, Vec<u8>)> = ev
+        .split(|&c| c == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(k, l)| (format!("events.ndjson:{}", k + 1), l.to_vec()))
+        .collect();
+    json_objects_in(&root.join("fuzz/seeds"), &mut seeds);
+    json_objects_in(&root.join("tests/data/fixtures"), &mut seeds);
+    // JSON-aware mutants of the recorded events and seeds.
+    let mut m = svcshell::fuzz::Mutator::new(seeds.iter().map(|(_, l)| l.clone()).collect());
+    let mut rng = svcshell::fuzz::Rng::new(seed);
+    let mutants: Vec<(String, Vec<u8>)> = (0..n_mutants)
+        .map(|k| {
+            let (b, ops) = m.mutant(&mut rng);
+            if serde_json::from_slice::<Json>(&b).is_ok_and(|v| v.is_object()) {
+                m.keep(&b, &mut rng);
+            }
+            (format!("mutant #{k} ({})", ops.join(",")), b)
+        })
+        .collect();
+    lines.extend(seeds);
+    lines.extend(mutants);
+
+    let mut t = Tally::default();
+    let x = "process.args : \"/c\"";
+    // A loaded rule with wildcards (`powershell*.exe`, `*\\Tool\\*.bat`) and more fields.
+    let tuned = root.join("rules/kibana-export-tuned.ndjson");
+    let tuned = tuned.to_str().expect("UTF-8 path");
+    for (name, props) in [
+        ("ecs, tag", vec![("sources", "ecs"), ("max_alerts", "0")]),
+        (
+            "ecs, tag, tuned rule file",
+            vec![
+                ("sources", "ecs"),
+                ("max_alerts", "0"),
+                ("rule_file", tuned),
+                ("rule_id", "b7e3c1a0-5d2f-4e8a-9c61-2f0d4a6b8e17"),
+            ],
+        ),
+        (
+            "ecs, alerts_only, exception",
+            vec![
+                ("sources", "ecs"),
+                ("max_alerts", "0"),
+                ("mode", "alerts_only"),
+                ("exception", x),
+            ],
+        ),
+    ] {
+        if !only.is_empty() && name != only {
+            continue;
+        }
+        check(name, &props, &lines, &mut t);
+    }
+    println!(
+        "total: {} record checks, {} alerts, {} skipped (not JSON objects / duplicate keys / svcshell errors), {} differences",
+        t.records, t.alerts, t.skipped, t.diffs
+    );
+    if t.diffs > 0 || label_diffs > 0 {
+        std::process::exit(1);
+    }
+}
