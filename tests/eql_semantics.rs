@@ -1079,3 +1079,42 @@ fn programs_keep_their_source_text() {
         ["process.name", "event.category", "host.name"]
     );
 }
+
+/// An unsupported token is quoted in the error as the user wrote it: up to two characters (whole UTF-8
+/// characters), ending before a letter, digit, whitespace, quote or parenthesis — and one character when it is
+/// itself one of those (a form feed, which is not EQL whitespace).
+#[test]
+fn unsupported_tokens_are_quoted_as_written() {
+    let cases: &[(&str, u32, &str)] = &[
+        ("a == \"b\" |& c", 10, "|&"),
+        ("a ~= \"b\"", 3, "~="),
+        ("a ~~~ \"b\"", 3, "~~"),
+        ("a == \"b\" |\"x\"", 10, "|"),
+        ("a == \"b\" |(c)", 10, "|"),
+        ("a == \"b\" &)", 10, "&"),
+        ("a == \"b\" &\tc", 10, "&"),
+        ("a == \"b\" ~1", 10, "~"),
+        ("a == \"b\" ~c", 10, "~"),
+        ("a == \"b\" and c é= \"x\"", 16, "é"),
+        ("a == \"b\" and c ∈ (\"x\")", 16, "∈"),
+        ("a == \"b\" and c 😀 \"x\"", 16, "😀"),
+        ("a == \"b\"\u{c} and c == \"d\"", 9, "\u{c}"),
+    ];
+    let mut failures = Vec::new();
+    for (cond, column, tok) in cases {
+        let mut table = FieldTable::default();
+        match Program::compile_condition(cond, &mut table) {
+            Ok(_) => failures.push(format!("{cond:?}: compiled")),
+            Err(e) => {
+                let want = format!("`{tok}` is not supported");
+                if e.pos.column != *column || !e.message.contains(&want) {
+                    failures.push(format!(
+                        "{cond:?}: column {} {:?}; expected column {column} with {want:?}",
+                        e.pos.column, e.message
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
