@@ -58,6 +58,10 @@ const CASES: &[(&str, &str, bool)] = &[
     (r#"process where process.name == "a""#, r#"{"event":{"category":null},"process":{"name":"a"}}"#, false),
     (r#"process where process.name == "a""#, r#"{"event":{"category":1},"process":{"name":"a"}}"#, false),
     (r#"process where process.name == "a""#, r#"{"event.category":"process","process.name":"a"}"#, true),
+    // The category may be written as a string (EQL's `eventValue: STRING | IDENTIFIER`), e.g. with a `-`.
+    (r#""process" where process.name == "a""#, r#"{"event":{"category":"process"},"process":{"name":"a"}}"#, true),
+    (r#""process" where process.name == "a""#, r#"{"event":{"category":"network"},"process":{"name":"a"}}"#, false),
+    (r#""network-traffic" where process.name == "a""#, r#"{"event":{"category":"network-traffic"},"process":{"name":"a"}}"#, true),
     (r#"process where process.name == "a""#, r#"{"event":{"category":"process"},"process":{"name":"b"}}"#, false),
     (r#"any where process.name == "a""#, r#"{"process":{"name":"a"}}"#, true),
     (r#"any where process.name == "a""#, r#"{"event":{"category":"network"},"process":{"name":"a"}}"#, true),
@@ -945,6 +949,8 @@ mod reference {
         let mut p = P { t: lex(src)?, k: 0 };
         let category = match p.bump()? {
             Tok::Word { text, plain: true } if !KEYWORDS.contains(&text.as_str()) => text,
+            // A category written as a string: `"network-traffic" where ...`.
+            Tok::Str(text) => text,
             _ => return None,
         };
         if !p.is_kw("where") {
