@@ -59,10 +59,10 @@ impl Pattern {
             }
             match star {
                 Some((sp, ss)) => {
-                    let next = (ss + char_len(v[ss])).min(v.len());
-                    star = Some((sp, next));
-                    p = sp + 1;
-                    s = next;
+                    // The last `*` takes one more character: it is read again (recording the new start) from
+                    // the character after the ones it had.
+                    p = sp;
+                    s = (ss + char_len(v[ss])).min(v.len());
                 }
                 None => return false,
             }
@@ -77,6 +77,49 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::Pattern;
+
+    /// A naive reference: recursion over characters (not bytes), ASCII-only case folding.
+    fn naive(p: &[char], v: &[char]) -> bool {
+        match p.split_first() {
+            None => v.is_empty(),
+            Some(('*', rest)) => (0..=v.len()).any(|k| naive(rest, &v[k..])),
+            Some(('?', rest)) => !v.is_empty() && naive(rest, &v[1..]),
+            Some((c, rest)) => {
+                !v.is_empty() && c.eq_ignore_ascii_case(&v[0]) && naive(rest, &v[1..])
+            }
+        }
+    }
+
+    /// Every pattern over `a A * ?` and every value over `a A b ä` up to five characters: the matcher equals the
+    /// naive reference.
+    #[test]
+    fn exhaustive_small_patterns_equal_the_naive_reference() {
+        fn all(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let (pats, vals) = (all(&['a', 'A', '*', '?'], 5), all(&['a', 'A', 'b', 'ä'], 5));
+        for p in &pats {
+            let pc: Vec<char> = p.chars().collect();
+            let pattern = Pattern::new(p);
+            for v in &vals {
+                let vc: Vec<char> = v.chars().collect();
+                assert_eq!(
+                    pattern.matches(v.as_bytes()),
+                    naive(&pc, &vc),
+                    "{p:?} on {v:?}"
+                );
+            }
+        }
+    }
 
     fn m(p: &str, v: &str) -> bool {
         Pattern::new(p).matches(v.as_bytes())
