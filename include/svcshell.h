@@ -196,6 +196,8 @@ const char *svcshell_code_text(int code);
  *       Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON).
  *   rule_id: a rule_id (default: none)
  *       Picks the rule of rule_file when it holds several (a Kibana export).
+ * The values of mode, sources, validate are case-insensitive too; exception_1 ... exception_16 each add one more
+ * exception (as in Fluent Bit, which cannot repeat a key), each given at most once.
  * A rule file's `max_signals` and `interval` become the defaults of max_alerts and alert_window (see
  * docs/rules.md). Every key and value is checked; an unknown key, a bad value or a refused rule file is an error
  * naming it (a rule file error names the file, line and column).

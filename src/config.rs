@@ -106,8 +106,12 @@ pub struct Property {
     pub default: DefaultValue,
     /// One line: what the property does.
     pub meaning: &'static str,
-    /// May be given more than once (each value adds to the list).
+    /// May be given more than once (each value adds to the list); such a key also has the numbered siblings
+    /// `<key>_1` ..= `<key>_`[`NUMBERED`], each given at most once, for hosts that cannot repeat a key.
     pub repeatable: bool,
+    /// The value's words are read ASCII case-insensitively (`TAG` is `tag`); otherwise the value is taken as
+    /// written.
+    pub fold_case: bool,
     /// `key`, NUL-terminated (for C hosts).
     pub key_nul: &'static str,
     /// `meaning`, values and default in one NUL-terminated line (for the Fluent Bit configuration map).
@@ -115,13 +119,14 @@ pub struct Property {
 }
 
 macro_rules! property {
-    ($key:literal, $values:literal, $default:ident($dtext:literal), $repeatable:literal, $meaning:literal) => {
+    ($key:literal, $values:literal, $default:ident($dtext:literal), $repeatable:literal, $fold:literal, $meaning:literal) => {
         Property {
             key: $key,
             values: $values,
             default: DefaultValue::$default($dtext),
             meaning: $meaning,
             repeatable: $repeatable,
+            fold_case: $fold,
             key_nul: concat!($key, "\0"),
             description_nul: concat!($meaning, " Values: ", $values, ". Default: ", $dtext, ".\0"),
         }
@@ -135,6 +140,7 @@ pub const PROPERTIES: &[Property] = &[
         "tag, alerts_only",
         Value("tag"),
         false,
+        true,
         "tag: every record passes, matches carry the alert fields; alerts_only: only alerts pass."
     ),
     property!(
@@ -142,12 +148,14 @@ pub const PROPERTIES: &[Property] = &[
         "an EQL condition",
         Unset("none"),
         true,
+        false,
         "A match that also matches an exception is not an alert (counted in excepted)."
     ),
     property!(
         "max_alerts",
         "a whole number, 0 = no cap",
         Value("100"),
+        false,
         false,
         "Alerts allowed per window; matches over the cap pass untagged (counted in suppressed)."
     ),
@@ -156,6 +164,7 @@ pub const PROPERTIES: &[Property] = &[
         "300, 300s, 5m, 1h, 1d",
         Value("5m"),
         false,
+        false,
         "Window of the alert cap, keyed on the record's own time; a bare number is seconds."
     ),
     property!(
@@ -163,6 +172,7 @@ pub const PROPERTIES: &[Property] = &[
         "a comma list of record shapes",
         Unset("all"),
         false,
+        true,
         "The record shapes to recognise; an unknown name is an error."
     ),
     property!(
@@ -170,6 +180,7 @@ pub const PROPERTIES: &[Property] = &[
         "matches, all",
         Value("matches"),
         false,
+        true,
         "matches: read in full the records that could match; all: every record."
     ),
     property!(
@@ -177,12 +188,14 @@ pub const PROPERTIES: &[Property] = &[
         "a path",
         Unset("the embedded v313"),
         false,
+        false,
         "Run the rule in this file (detection-rules TOML, Kibana export NDJSON or rule JSON)."
     ),
     property!(
         "rule_id",
         "a rule_id",
         Unset("none"),
+        false,
         false,
         "Picks the rule of rule_file when it holds several (a Kibana export)."
     ),
@@ -204,6 +217,54 @@ pub fn property(key: &str) -> Option<&'static Property> {
     PROPERTIES.iter().find(|p| p.key == key)
 }
 
+/// How many numbered siblings (`exception_1` ..= `exception_16`) a repeatable key has. Some hosts cannot give a
+/// key twice (Fluent Bit hands a filter only the first value of a repeated key), so every host accepts these.
+pub const NUMBERED: usize = 16;
+
+/// The key a property name stands for (lower case): `<key>_<n>` (1 ..= [`NUMBERED`]) of a repeatable key is that
+/// key; every other name is itself.
+pub fn core_key(key: &str) -> &str {
+    for p in PROPERTIES.iter().filter(|p| p.repeatable) {
+        if let Some(n) = key
+            .strip_prefix(p.key)
+            .and_then(|rest| rest.strip_prefix('_'))
+        {
+            if !n.starts_with('0')
+                && n.parse::<usize>()
+                    .is_ok_and(|n| (1..=NUMBERED).contains(&n))
+            {
+                return p.key;
+            }
+        }
+    }
+    key
+}
+
+/// The keys accepted, as an error message lists them: every key, a repeatable one followed by its numbered
+/// siblings' range.
+pub fn keys_text() -> String {
+    PROPERTIES
+        .iter()
+        .map(|p| {
+            if p.repeatable {
+                format!("{0}, {0}_1 … {0}_{NUMBERED}", p.key)
+            } else {
+                p.key.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The keys whose values are read case-insensitively, as the help and the docs name them.
+pub fn fold_case_keys() -> Vec<&'static str> {
+    PROPERTIES
+        .iter()
+        .filter(|p| p.fold_case)
+        .map(|p| p.key)
+        .collect()
+}
+
 /// The units a duration may end with, and their length in seconds; a duration without one is in seconds.
 pub const DURATION_UNITS: &[(char, u64)] = &[('s', 1), ('m', 60), ('h', 3600), ('d', 86400)];
 
@@ -223,8 +284,10 @@ pub fn parse_duration(v: &str) -> Option<u64> {
 
 /// The `--set` help of the CLI: one line per property with its values and default.
 pub fn properties_help() -> String {
-    let mut s = String::from(
-        "A filter property, as a shipper would pass it (repeatable). Keys (case-insensitive):",
+    let mut s = format!(
+        "A filter property, as a shipper would pass it (repeatable). Keys are case-insensitive, and so are \
+         the values of {}:",
+        fold_case_keys().join(", ")
     );
     for p in PROPERTIES {
         s.push_str(&format!(
@@ -233,6 +296,12 @@ pub fn properties_help() -> String {
             p.values,
             p.default.text(),
             if p.repeatable { "; repeatable" } else { "" }
+        ));
+    }
+    for p in PROPERTIES.iter().filter(|p| p.repeatable) {
+        s.push_str(&format!(
+            "\n  {0}_1 … {0}_{NUMBERED}: one more {0} each, for hosts that cannot repeat a key",
+            p.key
         ));
     }
     s
@@ -251,19 +320,21 @@ impl Config {
         let mut seen: Vec<String> = Vec::new();
         let (mut rule_file, mut rule_id): (Option<String>, Option<String>) = (None, None);
         for (k, v) in props {
-            let (k, v) = (k.as_ref().trim().to_ascii_lowercase(), v.as_ref());
+            let (name, v) = (k.as_ref().trim().to_ascii_lowercase(), v.as_ref());
+            let k = core_key(&name).to_string();
             if !KEYS.contains(&k.as_str()) {
                 return Err(err(
-                    &k,
-                    format!("unknown property (known: {})", KEYS.join(", ")),
+                    &name,
+                    format!("unknown property (known: {})", keys_text()),
                 ));
             }
-            let repeatable = property(&k).is_some_and(|p| p.repeatable);
+            // A repeatable key may be given again; its numbered siblings (like every other key) only once.
+            let repeatable = name == k && property(&k).is_some_and(|p| p.repeatable);
             if !repeatable {
-                if seen.contains(&k) {
-                    return Err(err(&k, "set more than once".into()));
+                if seen.contains(&name) {
+                    return Err(err(&name, "set more than once".into()));
                 }
-                seen.push(k.clone());
+                seen.push(name.clone());
             }
             let vt = v.trim();
             match k.as_str() {
@@ -278,7 +349,7 @@ impl Config {
                 }
                 "exception" => {
                     if vt.is_empty() {
-                        return Err(err(&k, "empty condition".into()));
+                        return Err(err(&name, "empty condition".into()));
                     }
                     c.exceptions.push(vt.to_string());
                 }
@@ -288,8 +359,14 @@ impl Config {
                     })?
                 }
                 "alert_window" => match parse_duration(vt) {
-                    Some(s) if s > 0 => c.alert_window = s,
-                    _ => {
+                    Some(0) => {
+                        return Err(err(
+                            &k,
+                            format!("`{vt}` is no window: it must be at least 1s"),
+                        ))
+                    }
+                    Some(s) => c.alert_window = s,
+                    None => {
                         return Err(err(
                             &k,
                             format!("`{vt}` is not a duration like 300s, 5m, 1h, 1d"),
@@ -440,6 +517,9 @@ mod tests {
             }
         }
         let e = Config::from_properties(&[("bogus", "1")]).unwrap_err();
-        assert!(e.message.contains(&KEYS.join(", ")));
+        assert!(e.message.contains(&keys_text()));
+        for k in KEYS {
+            assert!(keys_text().contains(k), "{k}");
+        }
     }
 }

@@ -301,10 +301,20 @@ impl Filter {
         let names = self.fields.names();
         let clauses = self
             .rule
-            .clause_fields()
-            .into_iter()
+            .clause_texts()
+            .iter()
+            .zip(self.rule.clause_fields())
             .zip(self.rule.eval_clauses(&doc))
-            .map(|(f, r)| (f.iter().map(|&k| names[k].clone()).collect(), r))
+            .map(|((text, f), result)| Clause {
+                text: text.clone(),
+                fields: f.iter().map(|&k| names[k].clone()).collect(),
+                result,
+            })
+            .collect();
+        let exceptions: Vec<(String, bool)> = self
+            .exceptions
+            .iter()
+            .map(|x| (x.source().to_string(), x.eval(&doc)))
             .collect();
         let verdict = self.verdict(&doc);
         Ok(Explanation {
@@ -313,6 +323,11 @@ impl Filter {
                 .map(|k| (source::ECS_FIELDS[k], doc.values(k)))
                 .collect(),
             clauses,
+            excepted_by: match verdict {
+                Some(false) => exceptions.iter().find(|(_, r)| *r).map(|(t, _)| t.clone()),
+                _ => None,
+            },
+            exceptions,
             matched: verdict.is_some(),
             alert: verdict == Some(true),
         })
@@ -351,8 +366,13 @@ impl Filter {
     fn decide(&self, record: &[u8], s: &mut Scratch) -> Result<Option<bool>, RecordError> {
         if let Some(p) = &self.prefilter {
             if !p.may_match(record) {
-                // Cannot match: pass it on after checking it is framed as an object.
-                return framing(record).map(|()| None);
+                // Cannot match: pass it on after checking it is framed as an object. A record that is not says
+                // why as the strict reader does (the same error, at the same byte, as `explain`).
+                return framing(record).map(|()| None).map_err(|e| {
+                    json::scan(record, &self.set, &mut s.hits)
+                        .err()
+                        .unwrap_or(e)
+                });
             }
         }
         match self.config.validate {
@@ -514,16 +534,32 @@ pub struct Explanation {
     pub shape: Option<&'static str>,
     /// The rule's six fields and the values the shape gives them.
     pub values: Vec<(&'static str, Vec<String>)>,
-    /// Each top-level clause of the rule: the fields it reads and its result.
-    pub clauses: Vec<(Vec<String>, bool)>,
+    /// Each top-level clause of the rule: its text, the fields it reads and its result.
+    pub clauses: Vec<Clause>,
+    /// Each exception, as configured, and whether the record matches it.
+    pub exceptions: Vec<(String, bool)>,
+    /// The first exception that turned a match off (`None` unless the rule matched and an exception did).
+    pub excepted_by: Option<String>,
     /// The rule matched.
     pub matched: bool,
     /// The rule matched and no exception did.
     pub alert: bool,
 }
 
+/// One top-level clause of the rule, as [`Filter::explain`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// The clause as one line of EQL ([`crate::eql::render`]).
+    pub text: String,
+    /// The fields it reads.
+    pub fields: Vec<String>,
+    /// Whether it holds for the record.
+    pub result: bool,
+}
+
 impl Explanation {
-    /// One JSON object: `shape`, `values` (field → list), `clauses` (`fields`, `result`), `matched`, `alert`.
+    /// One JSON object: `shape`, `values` (field → list), `clauses` (`clause`, `fields`, `result`),
+    /// `exceptions` (`exception`, `result`), `matched`, `excepted_by` (the exception's text, or null), `alert`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::{json, Map, Value};
         let mut values = Map::new();
@@ -533,8 +569,14 @@ impl Explanation {
         json!({
             "shape": self.shape,
             "values": Value::Object(values),
-            "clauses": self.clauses.iter().map(|(f, r)| json!({"fields": f, "result": r})).collect::<Vec<_>>(),
+            "clauses": self.clauses.iter()
+                .map(|c| json!({"clause": c.text, "fields": c.fields, "result": c.result}))
+                .collect::<Vec<_>>(),
+            "exceptions": self.exceptions.iter()
+                .map(|(x, r)| json!({"exception": x, "result": r}))
+                .collect::<Vec<_>>(),
             "matched": self.matched,
+            "excepted_by": self.excepted_by,
             "alert": self.alert,
         })
     }

@@ -19,9 +19,9 @@ use std::ptr;
 
 use serde_json::Value;
 use svcshell::ffi::{
-    svcshell_buffer_free, svcshell_filter_free, svcshell_filter_new, svcshell_filter_process,
-    svcshell_filter_stats, CStats, FilterHandle, SVCSHELL_ALERT, SVCSHELL_DROP, SVCSHELL_ERROR,
-    SVCSHELL_OK, SVCSHELL_PASS,
+    svcshell_buffer_free, svcshell_filter_free, svcshell_filter_last_error, svcshell_filter_new,
+    svcshell_filter_process, svcshell_filter_stats, CStats, FilterHandle, SVCSHELL_ALERT,
+    SVCSHELL_DROP, SVCSHELL_ERROR, SVCSHELL_OK, SVCSHELL_PASS,
 };
 use svcshell::{Action, Filter, Outcome};
 
@@ -709,4 +709,44 @@ fn catalogue_same_verdict_through_rust_c_and_cli() {
             );
         }
     }
+}
+
+/// Why a record could not be read reads the same through every face: the Rust API's `Outcome::error`, the C
+/// API's last error and `explain` name the same error at the same byte (0-based: the first byte that is not
+/// JSON, or the record's length when it ends too early) — also for records the prefilter rules out, whose
+/// framing check alone would point at the last byte instead.
+#[test]
+fn error_offsets_are_the_same_through_every_face() {
+    let mut cases: Vec<Vec<u8>> = cases().into_iter().map(|c| c.rec).collect();
+    // Truncations of a record that cannot match (the prefilter rules it out).
+    let quiet = br#"{"host":{"name":"a"},"process":{"name":"notepad.exe","args":["x",1]}}"#;
+    cases.extend((1..quiet.len()).map(|k| quiet[..k].to_vec()));
+    let mut compared = 0;
+    for validate in ["matches", "all"] {
+        let f = Filter::from_properties(&props("tag", validate)).unwrap();
+        let c = CFilter::new("tag", validate);
+        for rec in &cases {
+            let Some(e) = f.process(rec).error else {
+                continue;
+            };
+            let explained = f.explain(rec).expect_err("explain reads it too");
+            assert_eq!(e, explained, "validate={validate}: {}", short(rec));
+            let (code, _) = c.process(rec);
+            assert_eq!(code, SVCSHELL_ERROR);
+            let mut buf = [0 as c_char; 256];
+            // SAFETY: live handle; `buf` writable for its length.
+            unsafe { svcshell_filter_last_error(c.0, buf.as_mut_ptr(), buf.len()) };
+            // SAFETY: the library NUL-terminates what it writes into `buf`.
+            let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+            assert_eq!(text.to_str().unwrap(), e.to_string(), "{}", short(rec));
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+    // A record cut short is refused at its end.
+    let f = Filter::from_properties(&props("tag", "matches")).unwrap();
+    assert_eq!(
+        f.process(&quiet[..21]).error.unwrap().to_string(),
+        "invalid JSON at byte 21"
+    );
 }

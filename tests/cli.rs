@@ -350,3 +350,230 @@ fn export_vrl_writes_a_program_for_ecs_and_refuses_the_shapes_it_cannot_export()
         );
     }
 }
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `explain --alerts-only` (and `--set mode=alerts_only`) explains only the records that alert, as replay would
+/// write only them.
+#[test]
+fn explain_alerts_only_explains_the_alerts() {
+    let events = data("events.ndjson");
+    let events = events.to_str().unwrap();
+    let wanted: Vec<u64> = expected()
+        .iter()
+        .enumerate()
+        .filter(|(_, (a, _))| *a)
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    for args in [
+        vec!["explain", "--alerts-only", events],
+        vec!["explain", "--set", "mode=alerts_only", events],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<u64> = out
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert_eq!(v["alert"], true, "{l}");
+                v["line"].as_u64().unwrap()
+            })
+            .collect();
+        assert_eq!(lines, wanted, "{args:?}");
+    }
+    let (_, all, _) = run(&["explain", events]);
+    assert_eq!(all.lines().count(), expected().len());
+}
+
+/// `explain` shows each clause's text (EQL that compiles to that clause) and, when an exception turned a match
+/// off, which one.
+#[test]
+fn explain_names_clauses_and_the_exception() {
+    let events = data("events.ndjson");
+    let (code, out, err) = run(&[
+        "explain",
+        "--set",
+        r#"exception=user.name == "nobody""#,
+        "--set",
+        r#"exception_1=process.name : "CMD.exe""#,
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let texts: Vec<&str> = v[1]["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["clause"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            r#"event.category == "process""#,
+            r#"host.os.type == "windows""#,
+            r#"event.type == "start""#,
+            r#"process.parent.name : "services.exe""#,
+            r#"process.name : ("cmd.exe", "powershell.exe", "pwsh.exe", "powershell_ise.exe")"#,
+            r#"not process.args : "NVDisplay.ContainerLocalSystem""#,
+        ]
+    );
+    let mut excepted = 0;
+    for (i, (alert, why)) in expected().iter().enumerate() {
+        let e = &v[i];
+        if e.get("error").is_some() {
+            continue;
+        }
+        let cmd = e["values"]["process.name"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().eq_ignore_ascii_case("cmd.exe"));
+        let exceptions = e["exceptions"].as_array().unwrap();
+        assert_eq!(exceptions.len(), 2);
+        assert_eq!(exceptions[0]["result"], false, "{why}");
+        assert_eq!(exceptions[1]["exception"], r#"process.name : "CMD.exe""#);
+        assert_eq!(exceptions[1]["result"], cmd, "{why}");
+        if *alert && cmd {
+            assert_eq!(e["matched"], true, "{why}");
+            assert_eq!(e["alert"], false, "{why}");
+            assert_eq!(e["excepted_by"], r#"process.name : "CMD.exe""#, "{why}");
+            excepted += 1;
+        } else {
+            assert_eq!(e["excepted_by"], serde_json::Value::Null, "{why}");
+            assert_eq!(e["alert"], *alert, "{why}");
+        }
+    }
+    assert!(excepted >= 2, "{excepted}");
+}
+
+/// A directory given as a file is refused with its path named.
+#[test]
+fn a_directory_argument_is_named() {
+    let dir = std::env::temp_dir();
+    let d = dir.to_str().unwrap();
+    for args in [vec!["replay", d], vec!["explain", d], vec!["bench", d]] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(d), "{args:?}: {err}");
+    }
+}
+
+/// When a later file fails, what came before is written and the summary line is still printed.
+#[test]
+fn a_failing_later_file_still_gets_the_summary() {
+    let events = data("events.ndjson");
+    let (code, out, err) = run(&["replay", events.to_str().unwrap(), "/nonexistent/x.ndjson"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), expected().len());
+    assert!(err.contains("/nonexistent/x.ndjson"), "{err}");
+    assert!(
+        err.contains("svcshell replay: records=16 alerts=6 "),
+        "{err}"
+    );
+}
+
+/// Every counter of the summary line is defined in `replay --help` (`bytes=` leaves out the newlines), and the
+/// definition of `bytes=` is what is counted.
+#[test]
+fn replay_help_defines_every_summary_counter() {
+    let (_, help, _) = run(&["replay", "--help"]);
+    let events = data("events.ndjson");
+    let (_, _, err) = run(&["replay", events.to_str().unwrap()]);
+    let summary = err
+        .lines()
+        .find(|l| l.starts_with("svcshell replay: "))
+        .unwrap();
+    let mut keys = 0;
+    for kv in summary["svcshell replay: ".len()..].split(' ') {
+        let key = &kv[..=kv.find('=').unwrap()];
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(key) && l.len() > key.len() + 8),
+            "{key} is not defined in:\n{help}"
+        );
+        keys += 1;
+    }
+    assert_eq!(keys, 8);
+    let input = std::fs::read(&events).unwrap();
+    let newlines = input.iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        summary.contains(&format!(" bytes={} ", input.len() - newlines)),
+        "{summary}"
+    );
+}
+
+/// Every subcommand's positional arguments carry a description in its help.
+#[test]
+fn every_argument_is_described() {
+    for sub in [
+        &["replay"][..],
+        &["bench"],
+        &["explain"],
+        &["fuzz"],
+        &["rule", "show"],
+        &["rule", "check"],
+        &["export", "vrl"],
+    ] {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let (code, help, _) = run(&args);
+        assert_eq!(code, 0);
+        let Some(start) = help.find("Arguments:\n") else {
+            continue;
+        };
+        let lines: Vec<&str> = help[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert!(!lines.is_empty());
+        for (i, l) in lines.iter().enumerate() {
+            let l = l.trim();
+            if l.starts_with(['<', '[']) {
+                // The description follows on the same line (after two spaces) or on the next one.
+                let same = l.split_once("  ").map_or("", |(_, d)| d.trim());
+                let next = lines.get(i + 1).map_or("", |n| n.trim());
+                assert!(
+                    !same.is_empty() || (!next.is_empty() && !next.starts_with(['<', '['])),
+                    "{sub:?}: {l} has no description:\n{help}"
+                );
+            }
+        }
+    }
+}
+
+/// The CLI accepts the numbered exceptions the Fluent Bit plugin accepts, and values in any case where the help
+/// says so.
+#[test]
+fn cli_takes_what_the_plugin_takes() {
+    let events = data("events.ndjson");
+    let (code, out, err) = run(&[
+        "replay",
+        "--set",
+        r#"exception_1=process.name : "cmd.exe""#,
+        "--set",
+        "MODE=ALERTS_ONLY",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(" alerts=3 suppressed=0 excepted=3 "), "{err}");
+    assert_eq!(out.lines().count(), 3);
+    let (_, help, _) = run(&["replay", "--help"]);
+    assert!(
+        help.contains(
+            "Keys are case-insensitive, and so are the values of mode, sources, validate"
+        ),
+        "{help}"
+    );
+    assert!(help.contains("exception_1 … exception_16: "), "{help}");
+}

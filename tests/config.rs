@@ -351,3 +351,102 @@ fn validate_matches_reads_only_records_with_both_literal_sets() {
         );
     }
 }
+
+/// `alert_window=0` is a well-formed duration that is no window: the message says so instead of calling it
+/// malformed.
+#[test]
+fn zero_alert_window_is_refused_as_zero() {
+    for v in ["0", "0s", "0m", "000h"] {
+        let e = err(&[("alert_window", v)]);
+        assert_eq!(e.key, "alert_window");
+        assert!(!e.message.contains("not a duration"), "{v}: {e}");
+        assert!(e.message.contains("at least 1s"), "{v}: {e}");
+    }
+    assert!(err(&[("alert_window", "5x")])
+        .message
+        .contains("not a duration"));
+}
+
+/// The values of the properties marked `fold_case` are read case-insensitively; the others as written (a
+/// duration unit is lower case). Checked on each property's example values, so the flag the help and the
+/// docs are written from cannot drift from what the parser does.
+#[test]
+fn value_case_folding_is_what_the_table_says() {
+    use svcshell::config::PROPERTIES;
+    let mut checked = 0;
+    for p in PROPERTIES {
+        let examples: Vec<String> = match p.key {
+            "sources" => vec!["ecs, winlogbeat_sysmon".into()],
+            // Free text: an exception is EQL (checked below), a path and a rule_id are taken as written.
+            "exception" | "rule_file" | "rule_id" => continue,
+            _ => p.values.split(", ").map(str::to_string).collect(),
+        };
+        for v in examples {
+            let v = v.split(" = ").next().unwrap().to_string();
+            if !v.bytes().any(|b| b.is_ascii_alphabetic()) {
+                continue;
+            }
+            // A description ("a whole number") rather than an example value.
+            let Ok(plain) = Filter::from_properties(&[(p.key, v.as_str())]) else {
+                assert_eq!(p.key, "max_alerts");
+                continue;
+            };
+            let upper = v.to_ascii_uppercase();
+            match Filter::from_properties(&[(p.key, upper.as_str())]) {
+                Ok(f) => {
+                    assert!(p.fold_case, "{}={upper} accepted", p.key);
+                    assert_eq!(f.config(), plain.config(), "{}={upper}", p.key);
+                }
+                Err(e) => assert!(!p.fold_case, "{}={upper} refused: {e}", p.key),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9, "mode 2, alert_window 4, sources 1, validate 2");
+    // An exception is EQL: its strings keep their case, so upper case is another condition.
+    let a = Filter::from_properties(&[("exception", r#"user.name == "bob""#)]).unwrap();
+    let b = Filter::from_properties(&[("exception", r#"user.name == "BOB""#)]).unwrap();
+    assert_ne!(a.config(), b.config());
+}
+
+/// `exception_1` ..= `exception_16` are accepted by every host (the CLI, the C API, the Fluent Bit plugin):
+/// each adds one exception, each may be given once; `exception_0`, `exception_17`, `exception_01` are unknown.
+#[test]
+fn numbered_exceptions_add_exceptions() {
+    let f = Filter::from_properties(&[
+        ("exception", r#"process.args : "whoami""#),
+        ("exception_1", r#"user.name == "bob""#),
+        ("EXCEPTION_16", r#"host.name : "lab-*""#),
+    ])
+    .unwrap();
+    assert_eq!(
+        f.config().exceptions,
+        [
+            r#"process.args : "whoami""#,
+            r#"user.name == "bob""#,
+            r#"host.name : "lab-*""#
+        ]
+    );
+    let bob = hit("2024-05-01T12:00:00Z").replace("SYSTEM", "bob");
+    assert_eq!(f.process(bob.as_bytes()).action, Action::Pass);
+    assert_eq!(f.stats().excepted, 1);
+    for k in [
+        "exception_0",
+        "exception_17",
+        "exception_01",
+        "exception_",
+        "exception_x",
+    ] {
+        let e = err(&[(k, r#"user.name == "bob""#)]);
+        assert_eq!(e.key, k);
+        assert!(e.message.contains("unknown property"), "{e}");
+        assert!(e.message.contains("exception_1 … exception_16"), "{e}");
+    }
+    let e = err(&[
+        ("exception_2", r#"user.name == "bob""#),
+        ("Exception_2", r#"user.name == "eve""#),
+    ]);
+    assert_eq!(e.key, "exception_2");
+    assert!(e.message.contains("more than once"), "{e}");
+    assert_eq!(err(&[("exception_3", " ")]).key, "exception_3");
+}

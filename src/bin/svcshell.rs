@@ -88,6 +88,7 @@ enum Cmd {
         cmd: RuleCmd,
     },
     /// Read NDJSON records, write every passing record (alerts tagged) to stdout in input order.
+    #[command(after_long_help = REPLAY_SUMMARY)]
     Replay {
         #[command(flatten)]
         settings: Settings,
@@ -108,10 +109,13 @@ enum Cmd {
         /// EventTime, about 32 KB per chunk as `tail` appends them), each run through `process_chunk`.
         #[arg(long)]
         chunks: bool,
+        /// NDJSON records to measure, read into memory first.
         file: String,
     },
     /// For each NDJSON record, print one JSON object: the detected shape, the rule's six fields as the shape
-    /// derives them, each top-level clause's result, and the verdict.
+    /// derives them, each top-level clause (its text, fields and result), each exception's result, and the
+    /// verdict (`excepted_by` names the exception that turned a match off). With --alerts-only (or
+    /// --set mode=alerts_only), only the records that alert.
     Explain {
         #[command(flatten)]
         settings: Settings,
@@ -156,13 +160,33 @@ fn filter_from(s: &Settings) -> Result<Filter, String> {
     Filter::from_properties(&props).map_err(|e| format!("configuration error: {e}"))
 }
 
+/// The `replay --help` text after the options: what the summary line's counters mean.
+const REPLAY_SUMMARY: &str = "\
+The summary line (stderr) after the last file, also when a file fails:
+  records=     records read (blank lines are not records)
+  alerts=      records written as alerts
+  suppressed=  matches over the alert cap (max_alerts per alert_window), written untagged (dropped in alerts_only)
+  excepted=    matches an exception turned off, written untagged (dropped in alerts_only)
+  errors=      records that could not be read (not a JSON object, invalid JSON), written unchanged
+  dropped=     records not written (alerts_only mode)
+  bytes=       the bytes of those records, without the \\n that ends each line (a \\r before it counts)
+  seconds=     wall-clock time of the whole replay";
+
+/// An I/O error that names the file it happened on.
+fn at(path: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{path}: {e}"))
+}
+
 fn open(path: &str) -> io::Result<(Box<dyn Read>, Option<u64>)> {
     if path == "-" {
         return Ok((Box::new(io::stdin().lock()), None));
     }
-    let f = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    let len = f.metadata().ok().map(|m| m.len());
-    Ok((Box::new(f), len))
+    let f = File::open(path).map_err(|e| at(path, e))?;
+    let meta = f.metadata().map_err(|e| at(path, e))?;
+    if meta.is_dir() {
+        return Err(at(path, io::Error::other("is a directory, not a file")));
+    }
+    Ok((Box::new(f), Some(meta.len())))
 }
 
 fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
@@ -174,7 +198,16 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let start = Instant::now();
-    for path in &files {
+    let result = replay_files(filter, &files, &mut out).and_then(|()| out.flush());
+    // The summary also when a file fails: the records before it were written.
+    let s = filter.stats();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("svcshell replay: {s} bytes={} seconds={secs:.3}", s.bytes);
+    result
+}
+
+fn replay_files(filter: &Filter, files: &[String], out: &mut impl Write) -> io::Result<()> {
+    for path in files {
         let (reader, len) = open(path)?;
         let bar = match len {
             Some(len) if io::stderr().is_terminal() => {
@@ -194,7 +227,9 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
         let mut done: u64 = 0;
         loop {
             line.clear();
-            let n = reader.read_until(b'\n', &mut line)?;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| at(path, e))?;
             if n == 0 {
                 break;
             }
@@ -224,10 +259,6 @@ fn replay(filter: &Filter, files: &[String]) -> io::Result<()> {
             b.finish_and_clear();
         }
     }
-    out.flush()?;
-    let s = filter.stats();
-    let secs = start.elapsed().as_secs_f64();
-    eprintln!("svcshell replay: {s} bytes={} seconds={secs:.3}", s.bytes);
     Ok(())
 }
 
@@ -380,7 +411,9 @@ fn bench_chunks(filter: &Filter, path: &str, passes: usize) -> io::Result<()> {
 }
 
 fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
-    let (reader, _) = open(file.unwrap_or("-"))?;
+    let path = file.unwrap_or("-");
+    let alerts_only = filter.config().mode == svcshell::config::Mode::AlertsOnly;
+    let (reader, _) = open(path)?;
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -388,7 +421,11 @@ fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
     let mut n = 0u64;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| at(path, e))?
+            == 0
+        {
             break;
         }
         n += 1;
@@ -397,6 +434,9 @@ fn explain(filter: &Filter, file: Option<&str>) -> io::Result<()> {
             continue;
         }
         let obj = match filter.explain(rec) {
+            // alerts_only: what the filter would write, the alerts.
+            Ok(e) if alerts_only && !e.alert => continue,
+            Err(_) if alerts_only => continue,
             Ok(e) => {
                 let mut v = e.to_json();
                 v["line"] = n.into();

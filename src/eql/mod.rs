@@ -13,7 +13,7 @@ mod lexer;
 mod parser;
 mod wildcard;
 
-pub use parser::{parse_condition, parse_query, Expr, Op, Query, MAX_DEPTH};
+pub use parser::{parse_condition, parse_query, render, Expr, Op, Query, MAX_DEPTH};
 pub use wildcard::Pattern;
 
 use std::fmt;
@@ -137,6 +137,16 @@ pub enum Test {
 pub struct Program {
     root: Node,
     source: String,
+    /// Each top-level clause as EQL text ([`render`]), in [`Program::eval_clauses`] order.
+    clause_texts: Vec<String>,
+}
+
+/// The top-level clauses of a condition (the items of an `and` at its root), as EQL text.
+fn clause_texts(e: &Expr) -> Vec<String> {
+    match e {
+        Expr::And(v) => v.iter().map(render).collect(),
+        e => vec![render(e)],
+    }
 }
 
 /// The field an EQL `<category> where` clause reads.
@@ -147,7 +157,16 @@ impl Program {
     pub fn compile_query(src: &str, fields: &mut FieldTable) -> Result<Program, CompileError> {
         let q = parse_query(src)?;
         let mut cond = compile(&q.condition, fields);
+        let mut texts = clause_texts(&q.condition);
         if let Some(cat) = q.category {
+            texts.insert(
+                0,
+                render(&Expr::Cmp {
+                    field: CATEGORY_FIELD.into(),
+                    op: Op::Eq,
+                    values: vec![cat.clone()],
+                }),
+            );
             let field = fields.intern(CATEGORY_FIELD);
             let test = Node::Test {
                 field,
@@ -164,6 +183,7 @@ impl Program {
         Ok(Program {
             root: cond,
             source: src.to_string(),
+            clause_texts: texts,
         })
     }
 
@@ -173,12 +193,19 @@ impl Program {
         Ok(Program {
             root: compile(&e, fields),
             source: src.to_string(),
+            clause_texts: clause_texts(&e),
         })
     }
 
     /// The query text this program was compiled from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Each top-level clause (as [`Program::eval_clauses`] splits the condition) as one line of EQL that
+    /// compiles to the same clause; `<category> where` is shown as `event.category == "<category>"`.
+    pub fn clause_texts(&self) -> &[String] {
+        &self.clause_texts
     }
 
     /// A read-only copy of the compiled condition (for code generators such as [`crate::export`]).
@@ -351,5 +378,64 @@ mod tests {
         assert!(Program::compile_query("process where a : (\"b\",)", &mut f).is_err());
         assert!(Program::compile_query("process where a == \"\\u{d800}\"", &mut f).is_err());
         assert!(Program::compile_query("process where a == \"\\u{1}\"", &mut f).is_err());
+    }
+
+    /// `render` writes EQL that parses back to the same tree: every condition here (each operator, `!=` and
+    /// `not in`, nesting that needs parentheses, escapes, field names that need backticks) and every rule file
+    /// of the repository, clause by clause.
+    #[test]
+    fn rendered_clauses_parse_back_to_the_same_tree() {
+        let conditions = [
+            r#"a == "b""#,
+            r#"a != "b""#,
+            r#"a in ("b", "c")"#,
+            r#"a not in ("b")"#,
+            r#"a in~ ("B")"#,
+            r#"a not in~ ("b", "C")"#,
+            r#"a : "b*""#,
+            r#"a : ("b?", "c")"#,
+            r#"not a : "b""#,
+            r#"not not a == "b""#,
+            r#"not (a == "b" or c == "d")"#,
+            r#"not (a == "b" and c == "d")"#,
+            r#"(a == "b" and c == "d") and e == "f""#,
+            r#"a == "b" or c == "d" and e == "f""#,
+            r#"(a == "b" or c == "d") and e == "f""#,
+            r#"(a == "b" or c == "d") or e == "f""#,
+            r#"a == "q\"uo\\te\n\t\r\b\f\u{e9}""#,
+            r#"a == """raw \ "" string""""#,
+            r#"`in` == "b" and `a b`.c == "d" and x.`1` == "e" and `we``ird` == "f" and ?a.b == "g""#,
+            "@timestamp == \"b\" and _x.y_z.@q == \"c\" and `like` == \"d\"",
+        ];
+        let mut checked = 0;
+        for c in conditions {
+            let e = parse_condition(c).unwrap_or_else(|err| panic!("{c}: {err}"));
+            let text = render(&e);
+            let back = parse_condition(&text).unwrap_or_else(|err| panic!("{c} -> {text}: {err}"));
+            assert_eq!(back, e, "{c} -> {text}");
+            checked += 1;
+        }
+        let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        for entry in std::fs::read_dir(rules).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(all) = crate::rule::load_all(path.to_str().unwrap()) else {
+                continue;
+            };
+            for r in all {
+                let q = parse_query(&r.query).unwrap();
+                let mut fields = FieldTable::default();
+                let p = Program::compile_query(&r.query, &mut fields).unwrap();
+                let items = match &q.condition {
+                    Expr::And(v) => v.clone(),
+                    e => vec![e.clone()],
+                };
+                assert_eq!(p.clause_texts().len(), items.len() + 1);
+                for (text, e) in p.clause_texts()[1..].iter().zip(&items) {
+                    assert_eq!(&parse_condition(text).unwrap(), e, "{text}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 25, "{checked}");
     }
 }

@@ -313,3 +313,155 @@ impl Parser {
         }
     }
 }
+
+/// Writes a condition back as EQL text that parses to the same [`Expr`] (`explain` shows clauses this way): one
+/// line, `!=` / `not in` / `not in~` where the tree holds their shape, parentheses only where the tree needs
+/// them, field names in backticks where a bare name would not read back.
+pub fn render(e: &Expr) -> String {
+    let mut s = String::new();
+    write_expr(e, &mut s);
+    s
+}
+
+fn write_expr(e: &Expr, s: &mut String) {
+    // An `and` or `or` inside another (written in parentheses in the source) keeps its parentheses.
+    let item = |e: &Expr, s: &mut String| match e {
+        Expr::And(_) | Expr::Or(_) => {
+            s.push('(');
+            write_expr(e, s);
+            s.push(')');
+        }
+        _ => write_expr(e, s),
+    };
+    match e {
+        Expr::And(v) | Expr::Or(v) => {
+            let sep = if matches!(e, Expr::And(_)) {
+                " and "
+            } else {
+                " or "
+            };
+            for (i, x) in v.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(sep);
+                }
+                item(x, s);
+            }
+        }
+        Expr::Not(inner) => match &**inner {
+            Expr::Cmp {
+                field,
+                op: Op::Eq,
+                values,
+            } if values.len() == 1 => {
+                write_field(field, s);
+                s.push_str(" != ");
+                write_str(&values[0], s);
+            }
+            Expr::Cmp {
+                field,
+                op: op @ (Op::Eq | Op::EqFold),
+                values,
+            } => {
+                write_field(field, s);
+                s.push_str(if *op == Op::Eq {
+                    " not in "
+                } else {
+                    " not in~ "
+                });
+                write_list(values, s);
+            }
+            other => {
+                s.push_str("not ");
+                match other {
+                    Expr::Cmp { .. } | Expr::Not(_) => write_expr(other, s),
+                    _ => item(other, s),
+                }
+            }
+        },
+        Expr::Cmp { field, op, values } => {
+            write_field(field, s);
+            match (op, values.len()) {
+                (Op::Eq, 1) => {
+                    s.push_str(" == ");
+                    write_str(&values[0], s);
+                }
+                (Op::Eq, _) => {
+                    s.push_str(" in ");
+                    write_list(values, s);
+                }
+                (Op::EqFold, _) => {
+                    s.push_str(" in~ ");
+                    write_list(values, s);
+                }
+                (Op::Like, 1) => {
+                    s.push_str(" : ");
+                    write_str(&values[0], s);
+                }
+                (Op::Like, _) => {
+                    s.push_str(" : ");
+                    write_list(values, s);
+                }
+            }
+        }
+    }
+}
+
+fn write_list(values: &[String], s: &mut String) {
+    s.push('(');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        write_str(v, s);
+    }
+    s.push(')');
+}
+
+/// A field name: bare when the lexer reads it back as the same field, otherwise each segment that needs it in
+/// backticks (a backtick inside doubled).
+fn write_field(name: &str, s: &mut String) {
+    let reserved = name.split('.').count() == 1
+        && [
+            "and", "or", "not", "in", "where", "like", "regex", "sequence", "sample", "join",
+            "until", "by",
+        ]
+        .contains(&name);
+    for (i, seg) in name.split('.').enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        let bare = seg
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'@')
+            && seg
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'@');
+        if bare && !reserved {
+            s.push_str(seg);
+        } else {
+            s.push('`');
+            s.push_str(&seg.replace('`', "``"));
+            s.push('`');
+        }
+    }
+}
+
+/// A string literal with the escapes EQL reads.
+fn write_str(v: &str, s: &mut String) {
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            '\u{8}' => s.push_str("\\b"),
+            '\u{c}' => s.push_str("\\f"),
+            c if c.is_control() => s.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}

@@ -65,7 +65,7 @@ pub const FLB_LOG_WARN: c_int = 2;
 pub const FLB_LOG_INFO: c_int = 3;
 
 /// How many numbered exception keys (`exception_1` ..) the configuration map declares.
-pub const NUMBERED_EXCEPTIONS: usize = 16;
+pub const NUMBERED_EXCEPTIONS: usize = crate::config::NUMBERED;
 
 /// Opaque host types: only ever handled by pointer.
 #[repr(C)]
@@ -574,17 +574,9 @@ pub fn property_keys() -> Vec<String> {
 }
 
 /// The core configuration key a plugin property stands for: `exception_<n>` (1 ..= 16) is `exception`; every
-/// other key is itself.
+/// other key is itself ([`crate::config::core_key`], which every host's configuration goes through).
 pub fn core_key(key: &str) -> &str {
-    match key.strip_prefix("exception_") {
-        Some(n)
-            if n.parse::<usize>()
-                .is_ok_and(|n| (1..=NUMBERED_EXCEPTIONS).contains(&n)) =>
-        {
-            "exception"
-        }
-        _ => key,
-    }
+    crate::config::core_key(key)
 }
 
 // Host functions, resolved at run time (see the module docs).
