@@ -4,14 +4,29 @@
 # of its debug information, which goes to flb-filter_svcshell.so.debug beside it (linked by .gnu_debuglink, so
 # gdb and perf find it). One file serves every Fluent Bit from 2.2 to 5.1 (it recognises its host when loaded).
 #
-#   plugin-config/install.sh [DESTINATION_DIR]     # default: $HOME/.local/lib/fluent-bit
+#   plugin-config/install.sh [DESTINATION_DIR]               # default: $HOME/.local/lib/fluent-bit
+#   plugin-config/install.sh --uninstall [DESTINATION_DIR]   # removes the plugin and its debug file
 #
 # The example configs (plugins.conf, fluent-bit.yaml) name the plugin without a directory; run Fluent Bit with
 # LD_LIBRARY_PATH=DESTINATION_DIR (printed at the end), install into a system library directory, or write the
 # printed absolute path into the plugins file. Honours CARGO_TARGET_DIR.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+uninstall=0
+if [ "${1:-}" = --uninstall ]; then
+    uninstall=1
+    shift
+fi
 dest=${1:-$HOME/.local/lib/fluent-bit}
+
+if [ "$uninstall" = 1 ]; then
+    # Exactly what an install wrote (and a temporary file an interrupted one may have left); the directory
+    # goes too when nothing else is in it.
+    rm -f "$dest/flb-filter_svcshell.so" "$dest/flb-filter_svcshell.so.debug" "$dest/.flb-filter_svcshell.so.tmp"
+    rmdir "$dest" 2>/dev/null || true
+    echo "removed the svcshell plugin from $dest"
+    exit 0
+fi
 
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 case "$target_dir" in /*) ;; *) target_dir=$repo/$target_dir ;; esac
