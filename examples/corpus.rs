@@ -14,7 +14,6 @@
 //! the reference's verdict. Prints the counts.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::io::Write;
