@@ -95,7 +95,7 @@ impl DefaultValue {
 
 /// One configuration property. [`PROPERTIES`] is the one list of them: the parser checks keys against it, the
 /// Fluent Bit configuration map is built from it, the CLI's `--set` help is rendered from it, and tests compare
-/// the C header's and the README's lists with it.
+/// the C header's and the docs' lists with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Property {
     /// The key, lower case.

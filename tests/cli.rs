@@ -577,3 +577,45 @@ fn cli_takes_what_the_plugin_takes() {
     );
     assert!(help.contains("exception_1 … exception_16: "), "{help}");
 }
+
+/// `docs/cli.md` documents every option of every subcommand (`--max-mutants` included): each `--long` option a
+/// subcommand's help lists appears in the page.
+#[test]
+fn docs_name_every_option() {
+    let page =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md"))
+            .unwrap();
+    let mut checked = 0;
+    for sub in [
+        &["replay"][..],
+        &["bench"],
+        &["explain"],
+        &["fuzz"],
+        &["rule", "show"],
+        &["rule", "check"],
+        &["export", "vrl"],
+    ] {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let (_, help, _) = run(&args);
+        for word in help.split_whitespace() {
+            let Some(opt) = word.strip_prefix("--") else {
+                continue;
+            };
+            let opt: String = opt
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if opt.is_empty() || opt == "help" {
+                continue;
+            }
+            assert!(
+                page.contains(&format!("--{opt}")),
+                "docs/cli.md does not name `svcshell {} --{opt}`",
+                sub.join(" ")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+}

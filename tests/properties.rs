@@ -1,6 +1,7 @@
 //! Every place that lists the configuration properties lists the same ones as the library's property table
-//! (`svcshell::config::PROPERTIES`): the C header's list, the README's two tables (*Configuration* and the
-//! Fluent Bit one) and the CLI's `--set` help. Each is read as text here and compared key by key, with its values
+//! (`svcshell::config::PROPERTIES`): the C header's list, the two tables of the docs (`docs/configuration.md` and
+//! the Fluent Bit one in `docs/fluentbit.md`) and the CLI's `--set` help; and each says which values are
+//! case-insensitive and names the numbered exceptions as the table and the parser have them. Each is read as text here and compared key by key, with its values
 //! and default, so a key, value, duration unit or default that changes in one place and not the others fails.
 //! (The Fluent Bit configuration map is compared with the table in `src/ffi/fluentbit.rs`'s unit tests.)
 
@@ -73,8 +74,11 @@ fn table(md: &str, header: &str) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn readme_configuration_table_lists_the_table() {
-    let rows = table(&read("README.md"), "| key | values | default | meaning |");
+fn docs_configuration_table_lists_the_table() {
+    let rows = table(
+        &read("docs/configuration.md"),
+        "| key | values | default | meaning |",
+    );
     let listed: Vec<[String; 3]> = rows
         .iter()
         .map(|r| [r[0].clone(), r[1].clone(), r[2].clone()])
@@ -96,8 +100,8 @@ fn readme_configuration_table_lists_the_table() {
 }
 
 #[test]
-fn readme_fluent_bit_table_lists_the_table() {
-    let rows = table(&read("README.md"), "| key | values | default |");
+fn docs_fluent_bit_table_lists_the_table() {
+    let rows = table(&read("docs/fluentbit.md"), "| key | values | default |");
     let mut expected: Vec<Vec<String>> = Vec::new();
     for p in PROPERTIES {
         expected.push(vec![
@@ -157,4 +161,51 @@ fn cli_help_lists_the_table() {
     let (_, keys) = set.rsplit_once("(repeatable): ").unwrap();
     let keys: Vec<&str> = keys.split(", ").collect();
     assert_eq!(keys, svcshell::config::KEYS);
+}
+
+/// The case-insensitive values and the numbered exceptions, as the table and the parser have them, are named in
+/// the header, the CLI help and the configuration page.
+#[test]
+fn case_folding_and_numbered_keys_are_documented_everywhere() {
+    use svcshell::config::{fold_case_keys, NUMBERED};
+    let keys = fold_case_keys();
+    assert_eq!(keys, ["mode", "sources", "validate"]);
+    let h = read("include/svcshell.h");
+    assert!(
+        h.contains(&format!(
+            " * The values of {} are case-insensitive",
+            keys.join(", ")
+        )),
+        "header"
+    );
+    assert!(h.contains(&format!(
+        "exception_1 ... exception_{NUMBERED} each add one"
+    )));
+    let page = read("docs/configuration.md");
+    let ticked: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    let (last, rest) = ticked.split_last().unwrap();
+    assert!(
+        page.contains(&format!(
+            "and so are the values of {} and {last}",
+            rest.join(", ")
+        )),
+        "docs/configuration.md"
+    );
+    assert!(
+        page.contains(&format!("`exception_1` …\n`exception_{NUMBERED}`"))
+            || page.contains(&format!("`exception_1` … `exception_{NUMBERED}`"))
+    );
+    let out = runner::command(env!("CARGO_BIN_EXE_svcshell"))
+        .args(["replay", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains(&format!("the values of {}:", keys.join(", "))),
+        "{help}"
+    );
+    assert!(
+        help.contains(&format!("exception_1 … exception_{NUMBERED}: ")),
+        "{help}"
+    );
 }

@@ -1,5 +1,5 @@
 /*
- * example.c - the README's C API example, built and run by the test suite (tests/c_api.rs): an NDJSON filter.
+ * example.c - the C API example of docs/c-api.md, built and run by the test suite (tests/c_api.rs): an NDJSON filter.
  * Reads one JSON record per line on stdin, writes to stdout what a shipper would forward, counters to stderr.
  *
  *   cc -std=c99 -I include tests/c/example.c -L target/release -lsvcshell -Wl,-rpath,target/release -o example
