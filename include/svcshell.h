@@ -273,7 +273,9 @@ int svcshell_filter_stats(const svcshell_filter *filter, svcshell_stats *stats);
 /*
  * The handle's last error message: why the most recent SVCSHELL_ERROR / SVCSHELL_DROP-with-error /
  * SVCSHELL_INVALID_ARGUMENT / SVCSHELL_PANIC / SVCSHELL_OUT_OF_MEMORY on this handle happened (e.g. "invalid
- * JSON at byte 5", "svcshell_filter_process: out is NULL"). Successful calls do not clear it: read it right
+ * JSON at byte 5", "svcshell_filter_process: out is NULL"). "at byte N": N is the 0-based offset of the first
+ * byte that is not valid there, or the record's length when it ends too early (`{"a":` is at byte 5), the same
+ * as `svcshell explain` reports. Successful calls do not clear it: read it right
  * after a call reports a problem. It is per handle, not per thread: when several threads share a handle it is
  * the most recent error recorded by any of them.
  *

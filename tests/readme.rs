@@ -6,7 +6,8 @@
 //! `target/`, so nothing outside the repository's `target/` is touched. The summary line the README shows for the
 //! first command must be the one the command prints (but for the time).
 //!
-//! Also: neither the README nor the pages of `docs/` name a command the repository does not hold.
+//! Also: neither the README nor the pages of `docs/` name a command the repository does not hold, and their
+//! relative links lead to files that are there.
 //!
 //! Needs what the README's prerequisites name (`cc`, `make`, `pkg-config`, binutils): without one the test
 //! prints SKIPPED and why (and fails under `CI=true`); skipped under a target runner, like the installs.
@@ -47,6 +48,17 @@ fn readme_and_docs_name_only_what_the_repository_holds() {
     }
     for page in pages {
         let text = std::fs::read_to_string(&page).unwrap();
+        // Every relative link leads to a file of the repository.
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')').unwrap_or(rest.len())];
+            if target.contains("://") || target.starts_with('#') || target.contains(' ') {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            let at = page.parent().unwrap().join(file);
+            assert!(at.exists(), "{}: a link to {target}, which is not there", page.display());
+        }
         for outside in ["gen-corpus", "/work/", "../shared"] {
             assert!(
                 !text.contains(outside),

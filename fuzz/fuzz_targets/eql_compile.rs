@@ -4,7 +4,8 @@
 //! and column inside the text; a condition that compiles obeys logic on every test document (`not (c)` is its
 //! complement, `(c) and (c)` and `(c) or (c)` are `c`, `(c) or not (c)` always holds); an exception compiles
 //! exactly when the condition does, and a filter with it alerts on a matching record exactly when the
-//! condition (evaluated on the record's `serde_json::Value`) does not hold.
+//! condition (evaluated on the record's `serde_json::Value`) does not hold; written back by `eql::render` it
+//! parses to the same tree.
 //!
 //! The same bytes as a condition tree (`arbitrary`): rendered to EQL text (escapes, raw strings, wildcards,
 //! lists, `in~`, comments, optional parentheses), it must compile; on documents drawn from its own literals it
@@ -64,9 +65,12 @@ fn text_route(src: &str) {
     let mut t = FieldTable::default();
     match Program::compile_query(src, &mut t) {
         Ok(p) => {
-            let _ = (p.source(), p.required_literals(&[0, 1, 2, 3]), p.clause_fields());
+            let _ = (p.source(), p.required_literals(&[0, 1, 2, 3]));
+            // `explain` pairs each clause's text with its fields and result: one of each per clause.
+            assert_eq!(p.clause_texts().len(), p.clause_fields().len(), "clause texts");
             for d in DOCS {
-                let _ = (p.eval(d), p.eval_clauses(d));
+                let _ = p.eval(d);
+                assert_eq!(p.eval_clauses(d).len(), p.clause_texts().len(), "clause results");
             }
         }
         Err(e) => check_pos(src, e.pos, "query error"),
@@ -75,6 +79,10 @@ fn text_route(src: &str) {
     let cond = Program::compile_condition(src, &mut t);
     match &cond {
         Ok(p) => {
+            // The condition written back as EQL (`explain`'s clause texts) parses to the same tree.
+            let e = svcshell::eql::parse_condition(src).expect("it compiled");
+            let text = svcshell::eql::render(&e);
+            assert_eq!(svcshell::eql::parse_condition(&text).as_ref(), Ok(&e), "render: {text}");
             // Logic: each rewrite compiles whenever `src` does (it is wrapped in parentheses, after a newline
             // so a trailing `//` comment cannot swallow the closing one) and evaluates as logic says.
             let not = compiles(&format!("not ({src}\n)")).expect("not (c) compiles");
