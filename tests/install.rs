@@ -3,7 +3,8 @@
 //! example is compiled through `pkg-config --cflags --libs svcshell` and its output compared with the library's
 //! own verdicts; the installed library must be stripped with its debug information beside it; `make uninstall`
 //! must leave no file behind. Then `plugin-config/install.sh` installs the Fluent Bit plugin (stripped, the symbol
-//! Fluent Bit looks up still exported) and `--uninstall` removes it.
+//! Fluent Bit looks up still exported, the installed file loaded with `dlopen` by `tests/c/dlopen_test.c` and
+//! passing its checks) and `--uninstall` removes it.
 //!
 //! Needs `make`, `cc`, `pkg-config` and binutils (`objcopy`, `readelf`): without one the test prints SKIPPED and
 //! why (and fails under `CI=true`). Installs are for the machine that builds them, so the test also skips when
@@ -252,6 +253,20 @@ fn plugin_install_is_stripped_and_uninstalls() {
         .args(["--dyn-syms", "-W"])
         .arg(&plugin));
     assert!(dynsyms.contains(" filter_svcshell_plugin"), "{dynsyms}");
+    // The installed, stripped file loads with dlopen, as a host loads it, and every C function works from it.
+    let host = dest.join("dlopen_test");
+    run(Command::new("cc")
+        .args(["-std=c99", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("tests/c/dlopen_test.c"))
+        .args(["-ldl", "-pthread", "-o"])
+        .arg(&host));
+    let checks = run(Command::new(&host).arg(&plugin));
+    assert!(
+        checks.lines().any(|l| l.ends_with("checks passed")),
+        "{checks}"
+    );
+    std::fs::remove_file(&host).unwrap();
 
     run(Command::new("bash")
         .arg(repo().join("plugin-config/install.sh"))

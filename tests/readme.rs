@@ -57,7 +57,11 @@ fn readme_and_docs_name_only_what_the_repository_holds() {
             }
             let file = target.split('#').next().unwrap();
             let at = page.parent().unwrap().join(file);
-            assert!(at.exists(), "{}: a link to {target}, which is not there", page.display());
+            assert!(
+                at.exists(),
+                "{}: a link to {target}, which is not there",
+                page.display()
+            );
         }
         for outside in ["gen-corpus", "/work/", "../shared"] {
             assert!(
