@@ -15,6 +15,7 @@ use std::process::Command;
 
 use svcshell::{Action, Filter};
 
+mod common;
 mod runner;
 
 fn repo() -> PathBuf {
@@ -43,10 +44,13 @@ fn missing_tools() -> Option<String> {
 fn skip_unless_tools() -> bool {
     match missing_tools() {
         None => true,
+        // Not a gap in CI: the build machine's run covers the installs.
+        Some(why) if runner::runner().is_some() => {
+            common::loud(&format!("SKIPPED: {why}"));
+            false
+        }
         Some(why) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(!ci || why.contains("target runner"), "CI=true: {why}");
-            println!("SKIPPED: {why}");
+            common::skip(&why);
             false
         }
     }

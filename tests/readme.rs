@@ -15,6 +15,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod common;
 mod runner;
 
 fn repo() -> PathBuf {
@@ -86,8 +87,8 @@ fn readme_and_docs_name_only_what_the_repository_holds() {
 #[test]
 fn readme_commands_run_as_printed() {
     if runner::runner().is_some() {
-        println!(
-            "SKIPPED: the suite runs under a target runner: the README is run on the build machine"
+        common::loud(
+            "SKIPPED: the suite runs under a target runner: the README is run on the build machine",
         );
         return;
     }
@@ -97,11 +98,9 @@ fn readme_commands_run_as_printed() {
             .output()
             .is_ok_and(|o| o.status.success());
         if !found {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true: `{tool}` is not installed"
-            );
-            println!("SKIPPED: `{tool}` is not installed (see the README's prerequisites)");
+            common::skip(&format!(
+                "`{tool}` is not installed (see the README's prerequisites)"
+            ));
             return;
         }
     }
