@@ -404,6 +404,9 @@ mod tests {
             r#"(a == "b" or c == "d") or e == "f""#,
             r#"a == "q\"uo\\te\n\t\r\b\f\u{e9}""#,
             r#"a == """raw \ "" string""""#,
+            // Control characters, escaped and written raw (the renderer must write at least two hex digits).
+            r#"a == "\u{00}\u{01}\u{1F}\u{7F}\u{85}""#,
+            "a == \"x\u{1}y\u{0}\"",
             r#"`in` == "b" and `a b`.c == "d" and x.`1` == "e" and `we``ird` == "f" and ?a.b == "g""#,
             "@timestamp == \"b\" and _x.y_z.@q == \"c\" and `like` == \"d\"",
         ];

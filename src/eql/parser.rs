@@ -459,7 +459,7 @@ fn write_str(v: &str, s: &mut String) {
             '\t' => s.push_str("\\t"),
             '\u{8}' => s.push_str("\\b"),
             '\u{c}' => s.push_str("\\f"),
-            c if c.is_control() => s.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c if c.is_control() => s.push_str(&format!("\\u{{{:02X}}}", c as u32)),
             c => s.push(c),
         }
     }
