@@ -21,6 +21,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+/// The Fluent Bit native plugin: its structs are the 64-bit Linux layouts, and WASM hosts load no native plugin.
+#[cfg(not(target_family = "wasm"))]
 pub mod fluentbit;
 mod mem;
 

@@ -137,6 +137,10 @@ struct Needle {
     i1: usize,
     i2: usize,
     /// The widest search loop used (checked once); each narrower one continues where it left off.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(dead_code) // only the vector loops read it
+    )]
     path: Path,
 }
 
@@ -246,6 +250,10 @@ impl Needle {
         if rec.len() < m {
             return None;
         }
+        #[cfg_attr(
+            not(any(target_arch = "x86_64", target_arch = "aarch64")),
+            allow(unused_variables) // only the vector loops read it
+        )]
         let last = rec.len() - m; // last candidate start
         #[allow(unused_mut)] // only the vector loops move it
         let mut at = 0usize;
