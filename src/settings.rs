@@ -66,18 +66,15 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, SettingsError> {
         )));
     }
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
-    let text = std::str::from_utf8(text).map_err(|e| {
-        let line = 1 + text[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        SettingsError {
-            line,
-            message: "not UTF-8 text".into(),
-        }
-    })?;
     let mut entries = Vec::new();
-    for (i, raw) in text.split('\n').enumerate() {
+    // Line by line, so that the first problem in the file is the one reported.
+    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+        let Ok(raw) = std::str::from_utf8(raw) else {
+            return Err(SettingsError {
+                line: i + 1,
+                message: "not UTF-8 text".into(),
+            });
+        };
         let l = raw.trim();
         if l.is_empty() || l.starts_with('#') {
             continue;

@@ -11,7 +11,8 @@
 //!
 //! So a record that is not an alert is answered with the host's own copy of it (no copy here), an alert with the
 //! record plus svcshell's alert fields (held in one buffer here until the next call), and a dropped record
-//! (`mode = alerts_only`) with an empty string. The verdicts and alert fields are the library's
+//! (`mode = alerts_only`) with an empty string. (So an empty record could only be dropped; Fluent Bit never
+//! hands one over: an empty body is written `{}`.) The verdicts and alert fields are the library's
 //! ([`svcshell::Filter::process_at`], the alert cap keyed on the event time as in the native plugin).
 //!
 //! Settings: `filter_wasm` passes a module no properties, so the module reads `svcshell.conf`
