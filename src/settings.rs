@@ -261,13 +261,12 @@ mod tests {
         .unwrap();
         let f = load(&dir.join(FILE_NAME)).unwrap();
         assert_eq!(f.config().mode, Mode::AlertsOnly);
-        // Without the directory the same text looks for the rule beside the working directory, and fails there.
+        // Read as if the settings were elsewhere, the same text looks for the rule there, and says so.
         let e = config(
             b"rule_file = rules/r.toml\n",
             Some(Path::new("/nonexistent-dir")),
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert_eq!(e.line, 1);
         assert!(e.message.contains("/nonexistent-dir/rules/r.toml"), "{e}");
         let missing = load(&dir.join("absent.conf")).err().expect("refused");
