@@ -219,7 +219,26 @@ mod tests {
             );
         }
         let big = vec![b'#'; MAX_BYTES + 1];
-        assert_eq!(filter(&big, None).err().expect("refused").line, 0);
+        let e = filter(&big, None).err().expect("refused");
+        assert_eq!(e.line, 0);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} bytes; a settings file is at most {MAX_BYTES} bytes",
+                MAX_BYTES + 1
+            )
+        );
+        // The largest file read: a comment of MAX_BYTES bytes.
+        assert!(filter(&big[1..], None).is_ok());
+        let e = filter(
+            b"mode=tag
+mode=tag
+",
+            None,
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.to_string(), "line 2: mode: set more than once");
     }
 
     /// The messages are the properties' own: a settings line and the same property set directly fail alike.
