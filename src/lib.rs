@@ -23,6 +23,9 @@
 //! [`config`] checks shipper properties ([`settings`] reads them from a file); [`filter`] ties them together; `ffi` is the C ABI; [`export`] writes
 //! the rule for pipelines that cannot load svcshell (VRL for Vector).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod alert;
 pub mod config;
 pub mod eql;

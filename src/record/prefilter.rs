@@ -387,8 +387,12 @@ impl Needle {
         while at + 64 <= last + 1 {
             // SAFETY: `at + 63 <= last`, so for each anchor offset `i < m`, `at + 63 + i <= last + m - 1 <
             // rec.len()`: both 64-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
-            let v1 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i);
-            let v2 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i);
+            let (v1, v2) = unsafe {
+                (
+                    _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i),
+                    _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i),
+                )
+            };
             let mask = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v1, f1), n1)
                 & _mm512_cmpeq_epi8_mask(_mm512_or_si512(v2, f2), n2);
             if mask != 0 {
@@ -411,8 +415,12 @@ impl Needle {
         while at + 32 <= last + 1 {
             // SAFETY: `at + 31 <= last`, so for each anchor offset `i < m`, `at + 31 + i <= last + m - 1 <
             // rec.len()`: both 32-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
-            let v1 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i1) as *const __m256i);
-            let v2 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i);
+            let (v1, v2) = unsafe {
+                (
+                    _mm256_loadu_si256(rec.as_ptr().add(at + self.i1) as *const __m256i),
+                    _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i),
+                )
+            };
             let e1 = _mm256_cmpeq_epi8(_mm256_or_si256(v1, f1), n1);
             let e2 = _mm256_cmpeq_epi8(_mm256_or_si256(v2, f2), n2);
             let mask = _mm256_movemask_epi8(_mm256_and_si256(e1, e2)) as u32;
