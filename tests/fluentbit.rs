@@ -2161,11 +2161,11 @@ fn pipeline_rate_with(
             .lines()
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no `{needle}` in the log:\n{log}"));
-        // [2026/11/29 00:55:55.253] -> seconds of the day
-        let t = &line[12..24];
+        // [2026/11/29 00:55:55.253] -> seconds of the day (Fluent Bit 2.2 writes whole seconds: [... 00:55:55])
+        let t = &line[12..line.find(']').unwrap()];
         let h: f64 = t[0..2].parse().unwrap();
         let m: f64 = t[3..5].parse().unwrap();
-        let s: f64 = t[6..12].parse().unwrap();
+        let s: f64 = t[6..].parse().unwrap();
         h * 3600.0 + m * 60.0 + s
     };
     let start = stamp("[input:tail:tail.0] initializing");
