@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# install-wasm.sh - builds svcshell as a WASM module (wasm32-wasip1, release) and installs it as svcshell.wasm
-# for Fluent Bit's wasm filter (filter_wasm). One file serves every Fluent Bit from 2.2 to 5.1, on Linux and on
-# Windows (copy it there: the module holds no machine code).
+# install-wasm.sh - builds svcshell as a WASM module (wasm32-wasip1, the `module` profile: whole-program
+# optimised) and installs it as svcshell.wasm for Fluent Bit's wasm filter (filter_wasm). One file serves every
+# Fluent Bit from 2.2 to 5.1, on Linux and on Windows (copy it there: the module holds no machine code).
 #
 #   plugin-config/install-wasm.sh DESTINATION_DIR               # builds, installs DESTINATION_DIR/svcshell.wasm
 #   plugin-config/install-wasm.sh --uninstall DESTINATION_DIR   # removes DESTINATION_DIR/svcshell.wasm
@@ -52,8 +52,8 @@ fi
 
 target_dir=${CARGO_TARGET_DIR:-$repo/wasm/target}
 case "$target_dir" in /*) ;; *) target_dir=$repo/$target_dir ;; esac
-(cd "$repo/wasm" && CARGO_TARGET_DIR="$target_dir" cargo build --release -p svcshell-wasm --target "$target")
-module=$target_dir/$target/release/svcshell_wasm.wasm
+(cd "$repo/wasm" && CARGO_TARGET_DIR="$target_dir" cargo build --profile module -p svcshell-wasm --target "$target")
+module=$target_dir/$target/module/svcshell_wasm.wasm
 test -f "$module" || {
     echo "install-wasm.sh: $module not found" >&2
     exit 1

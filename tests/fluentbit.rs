@@ -2599,7 +2599,8 @@ fn wasm_module() -> Option<PathBuf> {
                 .current_dir(root().join("wasm"))
                 .args([
                     "build",
-                    "--release",
+                    "--profile",
+                    "module",
                     "-p",
                     "svcshell-wasm",
                     "--target",
@@ -2609,7 +2610,7 @@ fn wasm_module() -> Option<PathBuf> {
                 .output()
                 .unwrap();
             assert!(o.status.success(), "{}", show("building svcshell.wasm", &o));
-            Some(target.join("wasm32-wasip1/release/svcshell_wasm.wasm"))
+            Some(target.join("wasm32-wasip1/module/svcshell_wasm.wasm"))
         })
         .clone()
 }
