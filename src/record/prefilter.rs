@@ -328,13 +328,39 @@ impl Needle {
         self.find_portable(rec, at)
     }
 
-    /// The portable loop: where the needle first occurs in `rec` at or after `from`, one position at a time,
-    /// each checked by its two anchor bytes (ASCII-lowercased) before the whole needle. Searches what the
-    /// vector loops leave (fewer positions than a block), and everything on targets without them.
+    /// The portable loop: where the needle first occurs in `rec` at or after `from`. Searches what the vector
+    /// loops leave (fewer positions than a block), and everything on targets without them (WASM): the same
+    /// packed pair in the bytes of a `u64` (eight positions per step, no vector instructions), then one
+    /// position at a time for the last few, each checked by its two anchor bytes (ASCII-lowercased) before the
+    /// whole needle.
     fn find_portable(&self, rec: &[u8], from: usize) -> Option<usize> {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
         let last = rec.len().checked_sub(self.needle.len())?;
         let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
-        (from..=last).find(|&k| {
+        // A haystack byte ORed with 0x20 equals a lowercase letter exactly when it is that letter in either
+        // case; other anchor bytes are compared as they are (as `to_ascii_lowercase` below does).
+        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20 * LO } else { 0 };
+        let (n1, n2, f1, f2) = (u64::from(b1) * LO, u64::from(b2) * LO, fold(b1), fold(b2));
+        let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"));
+        let mut at = from;
+        // Positions `at..at + 8` all start a possible match (`at + 7 <= last`), so both loads (8 bytes at
+        // `at + i` for an anchor offset `i < m`) end at `at + 7 + i <= last + m - 1 < rec.len()`.
+        while at + 8 <= last + 1 {
+            // A zero byte where both anchors match; then a high bit on exactly the zero bytes (no carry crosses
+            // a byte: 0x7f + 0x7f < 0x100).
+            let x = ((word(at + self.i1) | f1) ^ n1) | ((word(at + self.i2) | f2) ^ n2);
+            let mut zero = !(((x & !HI).wrapping_add(!HI)) | x) & HI;
+            while zero != 0 {
+                let k = at + (zero.trailing_zeros() / 8) as usize;
+                if self.verify(rec, k) {
+                    return Some(k);
+                }
+                zero &= zero - 1;
+            }
+            at += 8;
+        }
+        (at..=last).find(|&k| {
             rec[k + self.i1].to_ascii_lowercase() == b1
                 && rec[k + self.i2].to_ascii_lowercase() == b2
                 && self.verify(rec, k)
