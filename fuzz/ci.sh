@@ -20,7 +20,7 @@ SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
 SEED="${FUZZ_SEED:-1}"
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-    TARGETS=(json_scanner c_entry msgpack_chunk eql_compile config_props rule_file)
+    TARGETS=(json_scanner c_entry msgpack_chunk eql_compile config_props rule_file settings_file wasm_entry)
 fi
 
 # A missing tool: a failure in CI, a loud skip elsewhere.

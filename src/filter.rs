@@ -500,8 +500,20 @@ impl Filter {
         }
     }
 
-    /// Processes one JSON record (one object, optionally surrounded by whitespace).
+    /// Processes one JSON record (one object, optionally surrounded by whitespace). The alert cap is keyed on
+    /// the record's own `@timestamp`.
     pub fn process(&self, record: &[u8]) -> Outcome {
+        self.process_timed(record, None)
+    }
+
+    /// Processes one JSON record whose event time (seconds since the epoch) the host carries beside it, as
+    /// Fluent Bit does: the alert cap is keyed on `time`, as [`Filter::process_chunk`] keys it on a chunk
+    /// record's event time.
+    pub fn process_at(&self, record: &[u8], time: i64) -> Outcome {
+        self.process_timed(record, Some(time))
+    }
+
+    fn process_timed(&self, record: &[u8], event_time: Option<i64>) -> Outcome {
         self.count_record(record.len());
         with_scratch(|s| {
             let alert = match self.decide(record, s) {
@@ -509,7 +521,7 @@ impl Filter {
                 Ok(None) => return self.pass(),
                 Ok(Some(alert)) => alert,
             };
-            let time = self.spec.timestamp(record, &s.alert_hits);
+            let time = event_time.or_else(|| self.spec.timestamp(record, &s.alert_hits));
             if let Some(action) = self.record_match(alert, time) {
                 return Outcome {
                     action,

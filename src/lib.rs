@@ -20,8 +20,11 @@
 //! Layout: [`eql`] compiles and evaluates the rule; [`record`] reads fields straight from the record bytes;
 //! [`source`] derives the rule's fields from raw shipper shapes; [`rule`] holds the rule as data and loads rule
 //! files; [`alert`] writes the ECS alert fields;
-//! [`config`] checks shipper properties; [`filter`] ties them together; `ffi` is the C ABI; [`export`] writes
+//! [`config`] checks shipper properties ([`settings`] reads them from a file); [`filter`] ties them together; `ffi` is the C ABI; [`export`] writes
 //! the rule for pipelines that cannot load svcshell (VRL for Vector).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod alert;
 pub mod config;
@@ -33,6 +36,7 @@ pub mod filter;
 pub mod fuzz;
 pub mod record;
 pub mod rule;
+pub mod settings;
 pub mod source;
 
 pub use config::{Config, ConfigError, Mode};

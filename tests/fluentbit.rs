@@ -8,7 +8,9 @@
 //!   records, alerts_only, the alert cap, exceptions. It checks NOTOUCH vs MODIFIED and the output record by
 //!   record; this file then decodes every alert and compares it with the JSON path's alert for the same event.
 //!   Two more hosts (a 2.1 layout, a program that exports nothing) must be refused with one error line.
-//! - the shipped configs (`plugin-config/`): their svcshell properties are accepted by [`svcshell::Config`].
+//! - the shipped configs (`plugin-config/`): their svcshell properties are accepted by [`svcshell::Config`]; the
+//!   WASM configs (`fluent-bit-wasm*.conf/.yaml`) use `Name wasm`, `Function_Name svcshell_filter` and only keys
+//!   every line has (no `Event_Format`); `svcshell.conf` names every property at its default and loads.
 //!
 //! With real Fluent Bit binaries (`FLUENT_BIT_BINS=/a/fluent-bit:/b/fluent-bit` and/or `FLUENT_BIT_BIN=<one>`;
 //! otherwise these say "SKIPPED"): on each, every shipped config runs unmodified over the recorded events (YAML
@@ -20,6 +22,13 @@
 //! measures records/s with svcshell vs no filter vs the Lua equivalent (`tests/data/svcshell_rule.lua`).
 //! `SVCSHELL_FB_PLUGIN=<flb-filter_svcshell.so>` selects the plugin those runs load (default: a copy of the library
 //! this test was built with; use a release build for timings).
+//!
+//! svcshell.wasm in Fluent Bit's wasm filter, with real binaries: the shipped `fluent-bit-wasm.conf` and `.yaml`
+//! unmodified over the recorded events (records equal the library's), the labelled corpus with `max_alerts=0`
+//! (alerts exactly where labelled), an invalid `svcshell.conf` (4.0 and later refuse to start, 2.2 and 3.1 pass
+//! every record unchanged; both log svcshell's message) and `mode=alerts_only` with an exception. The module is
+//! `SVCSHELL_WASM=<svcshell.wasm>`, or built by the test in `wasm/target` (skipped, loudly, without the Rust
+//! target wasm32-wasip1). `SVCSHELL_FB_BENCH` also times the wasm filter.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -598,12 +607,17 @@ const HOST_KEYS: &[&str] = &[
 
 /// The svcshell `[FILTER]` sections of a classic config: each section's (key, value) lines.
 fn classic_filters(text: &str) -> Vec<Vec<(String, String)>> {
+    classic_filters_named(text, "svcshell")
+}
+
+/// The `[FILTER]` sections of a classic config whose `Name` is `name`: each section's (key, value) lines.
+fn classic_filters_named(text: &str, name: &str) -> Vec<Vec<(String, String)>> {
     let mut out: Vec<Vec<(String, String)>> = Vec::new();
     let mut section: Option<Vec<(String, String)>> = None;
     let flush = |s: Option<Vec<(String, String)>>, out: &mut Vec<_>| {
         if let Some(s) = s {
             if s.iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case("name") && v == "svcshell")
+                .any(|(k, v)| k.eq_ignore_ascii_case("name") && v == name)
             {
                 out.push(s);
             }
@@ -643,13 +657,18 @@ fn unquote(v: &str) -> String {
 
 /// The svcshell entries of the YAML `filters:` list (the subset of YAML the shipped file uses).
 fn yaml_filters(text: &str) -> Vec<Vec<(String, String)>> {
+    yaml_filters_named(text, "svcshell")
+}
+
+/// The entries of the YAML `filters:` list whose `name` is `name` (the subset of YAML the shipped files use).
+fn yaml_filters_named(text: &str, name: &str) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
     let mut in_filters = false;
     let mut filters_indent = 0;
     let mut item: Option<Vec<(String, String)>> = None;
     let push = |item: Option<Vec<(String, String)>>, out: &mut Vec<Vec<(String, String)>>| {
         if let Some(i) = item {
-            if i.iter().any(|(k, v)| k == "name" && v == "svcshell") {
+            if i.iter().any(|(k, v)| k == "name" && v == name) {
                 out.push(i);
             }
         }
@@ -1502,14 +1521,10 @@ fn check_processors(fb: &FluentBit) -> String {
     format!("2 instances: {a} alerts / {b} (cap 2)")
 }
 
-/// A labelled corpus through fluent-bit.conf: every record comes out, the alerts exactly where the labels put
-/// them less those the shipped cap suppresses (as the exit line counts them), and exactly on the records the
-/// library alerts on when it runs the same records with the same properties in-process. The corpus is 10,000 records of
-/// every shape from the in-repo generator, labelled by the independent reference (`tests/support/`), or one
-/// given as `SVCSHELL_FB_CORPUS=<ndjson>` with `SVCSHELL_FB_CORPUS_LABELS=<one 1/0 per line>`.
-fn check_labelled_corpus(fb: &FluentBit, props: &[(String, String)]) -> Option<String> {
-    let dir = fb.dir("corpus");
-    let (input, labels) = match std::env::var_os("SVCSHELL_FB_CORPUS") {
+/// The labelled corpus the Fluent Bit runs read, written into `dir` when generated: the NDJSON file and one
+/// label per line (see [`check_labelled_corpus`]).
+fn labelled_corpus(dir: &Path) -> (PathBuf, Vec<bool>) {
+    match std::env::var_os("SVCSHELL_FB_CORPUS") {
         Some(input) => {
             let labels = std::fs::read_to_string(
                 std::env::var_os("SVCSHELL_FB_CORPUS_LABELS").expect("SVCSHELL_FB_CORPUS_LABELS"),
@@ -1565,7 +1580,17 @@ fn check_labelled_corpus(fb: &FluentBit, props: &[(String, String)]) -> Option<S
             std::fs::write(&input, text).unwrap();
             (input, labels)
         }
-    };
+    }
+}
+
+/// A labelled corpus through fluent-bit.conf: every record comes out, the alerts exactly where the labels put
+/// them less those the shipped cap suppresses (as the exit line counts them), and exactly on the records the
+/// library alerts on when it runs the same records with the same properties in-process. The corpus is 10,000 records of
+/// every shape from the in-repo generator, labelled by the independent reference (`tests/support/`), or one
+/// given as `SVCSHELL_FB_CORPUS=<ndjson>` with `SVCSHELL_FB_CORPUS_LABELS=<one 1/0 per line>`.
+fn check_labelled_corpus(fb: &FluentBit, props: &[(String, String)]) -> Option<String> {
+    let dir = fb.dir("corpus");
+    let (input, labels) = labelled_corpus(&dir);
     let lines: Vec<String> = std::fs::read_to_string(&input)
         .unwrap()
         .lines()
@@ -2086,6 +2111,19 @@ fn pipeline_rate(
     input: &Path,
     records: usize,
 ) -> Rate {
+    pipeline_rate_with(bin, plugin, dir, filter, "", input, records).0
+}
+
+/// [`pipeline_rate`] with more lines for the tail input (`tail` ends with a newline); also returns the log.
+fn pipeline_rate_with(
+    bin: &Path,
+    plugin: &Path,
+    dir: &Path,
+    filter: &str,
+    tail: &str,
+    input: &Path,
+    records: usize,
+) -> (Rate, String) {
     let conf = dir.join("bench.conf");
     std::fs::write(
         dir.join("parsers.conf"),
@@ -2105,7 +2143,7 @@ fn pipeline_rate(
         &conf,
         format!(
             "[SERVICE]\n    Flush 1\n    Log_Level info\n    Parsers_File parsers.conf\n    Plugins_File plugins.conf\n\
-             [INPUT]\n    Name tail\n    Path {}\n    Parser json\n    Read_From_Head On\n    Exit_On_Eof On\n    Tag bench\n\
+             [INPUT]\n    Name tail\n    Path {}\n    Parser json\n    Read_From_Head On\n    Exit_On_Eof On\n    Tag bench\n{tail}\
              {filter}\n[OUTPUT]\n    Name null\n    Match *\n",
             input.display()
         ),
@@ -2123,11 +2161,11 @@ fn pipeline_rate(
             .lines()
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no `{needle}` in the log:\n{log}"));
-        // [2026/11/29 00:55:55.253] -> seconds of the day
-        let t = &line[12..24];
+        // [2026/11/29 00:55:55.253] -> seconds of the day (Fluent Bit 2.2 writes whole seconds: [... 00:55:55])
+        let t = &line[12..line.find(']').unwrap()];
         let h: f64 = t[0..2].parse().unwrap();
         let m: f64 = t[3..5].parse().unwrap();
-        let s: f64 = t[6..12].parse().unwrap();
+        let s: f64 = t[6..].parse().unwrap();
         h * 3600.0 + m * 60.0 + s
     };
     let start = stamp("[input:tail:tail.0] initializing");
@@ -2142,11 +2180,14 @@ fn pipeline_rate(
         .and_then(|l| l.split(" time=").nth(1))
         .and_then(|t| t.split('s').next())
         .and_then(|t| t.parse::<f64>().ok());
-    Rate {
-        wall: records as f64 / (end - start).max(0.001),
-        cpu: records as f64 / cpu.max(0.001),
-        own_share: own.map(|t| 100.0 * t / cpu.max(0.001)),
-    }
+    (
+        Rate {
+            wall: records as f64 / (end - start).max(0.001),
+            cpu: records as f64 / cpu.max(0.001),
+            own_share: own.map(|t| 100.0 * t / cpu.max(0.001)),
+        },
+        log,
+    )
 }
 
 /// A pipeline's speed: records per second of wall time while tail reads the file, and records per CPU second of
@@ -2190,11 +2231,12 @@ fn real_fluent_bit_throughput() {
     };
     for fb in &fbs {
         loud(&format!("== {} ({})", fb.tag(), fb.bin.display()));
-        throughput(&fb.bin, &input);
+        throughput(fb, &input);
     }
 }
 
-fn throughput(bin: &Path, input: &Path) {
+fn throughput(fb: &FluentBit, input: &Path) {
+    let bin = &fb.bin;
     let records = std::fs::read(input)
         .unwrap()
         .iter()
@@ -2204,7 +2246,19 @@ fn throughput(bin: &Path, input: &Path) {
     let plugin = plugin_dir("bench-plugin");
     compile_empty_filter(&plugin);
     let lua = root().join("tests/data/svcshell_rule.lua");
-    let pipelines = [
+    // svcshell.wasm in the wasm filter, with the defaults (an Accessible_Paths without svcshell.conf), as the
+    // native plugin runs here.
+    let module = wasm_module();
+    let no_settings = dir.join("no-settings");
+    std::fs::create_dir_all(&no_settings).unwrap();
+    let wasm_filter = |module: &Path, settings: &Path| {
+        format!(
+            "[FILTER]\n    Name wasm\n    Match *\n    WASM_Path {}\n    Function_Name svcshell_filter\n    Accessible_Paths {}",
+            module.display(),
+            settings.display()
+        )
+    };
+    let mut pipelines = vec![
         ("no filter", String::new()),
         (
             "empty native filter",
@@ -2222,6 +2276,9 @@ fn throughput(bin: &Path, input: &Path) {
             ),
         ),
     ];
+    if let Some(m) = &module {
+        pipelines.push(("svcshell.wasm", wasm_filter(m, &no_settings)));
+    }
     let rounds: usize = std::env::var("SVCSHELL_FB_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -2259,14 +2316,15 @@ fn throughput(bin: &Path, input: &Path) {
         v
     };
     eprintln!(
-        "{records} records, {rounds} rounds\n\
-         | pipeline | records/s (median) | vs no filter: median of rounds (range) | records per CPU-second (median) | vs no filter: median (range) |\n\
-         |---|---|---|---|---|"
+        "{} {records} records, {rounds} rounds\n\
+         | pipeline | records/s (median) | vs no filter: median of rounds (range) | records per CPU-second (median) | vs no filter: median (range) | CPU µs per record (median) |\n\
+         |---|---|---|---|---|---|",
+        fb.tag()
     );
     for (name, _) in &pipelines {
         let (w, c) = (ratios(name, |r| r.wall), ratios(name, |r| r.cpu));
         eprintln!(
-            "| {name} | {:.1}k | {:.1}% ({:.1}–{:.1}%) | {:.1}k | {:.1}% ({:.1}–{:.1}%) |",
+            "| {name} | {:.1}k | {:.1}% ({:.1}–{:.1}%) | {:.1}k | {:.1}% ({:.1}–{:.1}%) | {:.2} |",
             wall(name) / 1000.0,
             w[w.len() / 2],
             w[0],
@@ -2275,6 +2333,7 @@ fn throughput(bin: &Path, input: &Path) {
             c[c.len() / 2],
             c[0],
             c[c.len() - 1],
+            1e6 / cpu(name),
         );
     }
     // A benchmark, not a timed test: it reports against the 95% target and never fails on speed (a shared
@@ -2308,4 +2367,449 @@ fn throughput(bin: &Path, input: &Path) {
             "NOT met in this run"
         }
     );
+    // Fluent Bit 2.2 and 3.1 load and instantiate the module for every chunk the filter gets. Its cost: the same
+    // records in smaller chunks (tail reading 4 KB at a time instead of 32 KB), the extra CPU time over the extra
+    // chunks. The chunks are counted with an invalid svcshell.conf, whose error the module logs once per instance.
+    if let (Some(m), true) = (&module, fb.version < (4, 0, 0)) {
+        let invalid = dir.join("invalid-settings");
+        std::fs::create_dir_all(&invalid).unwrap();
+        std::fs::write(invalid.join("svcshell.conf"), "max_alerts = invalid\n").unwrap();
+        let mut per: Vec<(f64, usize)> = Vec::new();
+        for tail in ["", "    Buffer_Chunk_Size 4k\n    Buffer_Max_Size 1M\n"] {
+            let mut cpu_s: Vec<f64> = (0..rounds)
+                .map(|_| {
+                    let (r, _) = pipeline_rate_with(
+                        bin,
+                        &plugin,
+                        &dir,
+                        &wasm_filter(m, &no_settings),
+                        tail,
+                        input,
+                        records,
+                    );
+                    records as f64 / r.cpu
+                })
+                .collect();
+            cpu_s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let (_, log) = pipeline_rate_with(
+                bin,
+                &plugin,
+                &dir,
+                &wasm_filter(m, &invalid),
+                tail,
+                input,
+                records,
+            );
+            let chunks = log.matches("[svcshell] error: ").count();
+            eprintln!(
+                "svcshell.wasm, tail {}: {chunks} chunks ({:.1} records each), {:.2} CPU-s (median)",
+                if tail.is_empty() { "reading 32 KB" } else { "reading 4 KB" },
+                records as f64 / chunks.max(1) as f64,
+                cpu_s[cpu_s.len() / 2]
+            );
+            per.push((cpu_s[cpu_s.len() / 2], chunks));
+        }
+        let ((big_s, big_n), (small_s, small_n)) = (per[0], per[1]);
+        if small_n > big_n {
+            eprintln!(
+                "{}: instantiating svcshell.wasm per chunk costs {:.0} µs of CPU per chunk (({small_s:.2} - {big_s:.2}) s / ({small_n} - {big_n}) chunks)",
+                fb.tag(),
+                1e6 * (small_s - big_s) / (small_n - big_n) as f64
+            );
+        }
+    }
+}
+
+// ---- the WASM filter (svcshell.wasm in Fluent Bit's filter_wasm) ---------------------------------------------
+
+/// The shipped configs that run svcshell.wasm: (file, is YAML, is for Windows).
+const WASM_CONFIGS: &[(&str, bool, bool)] = &[
+    ("fluent-bit-wasm.conf", false, false),
+    ("fluent-bit-wasm.yaml", true, false),
+    ("fluent-bit-wasm-windows.conf", false, true),
+    ("fluent-bit-wasm-windows.yaml", true, true),
+];
+
+/// The keys filter_wasm has on every line from 2.2 (`wasm_heap_size` and `wasm_stack_size` came in 3.0, and
+/// 2.2 refuses `event_format`), plus the host's own.
+const WASM_KEYS: &[&str] = &[
+    "name",
+    "match",
+    "wasm_path",
+    "function_name",
+    "accessible_paths",
+];
+
+/// The one wasm filter of a shipped config, keys lower-cased.
+fn wasm_filter(file: &str, yaml: bool) -> Vec<(String, String)> {
+    let text = shipped(file);
+    let sections = if yaml {
+        yaml_filters_named(&text, "wasm")
+    } else {
+        classic_filters_named(&text, "wasm")
+    };
+    assert_eq!(sections.len(), 1, "{file}: one wasm filter");
+    sections[0]
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect()
+}
+
+fn get<'a>(section: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    section
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn shipped_wasm_configs_use_the_wasm_filter_as_every_line_reads_it() {
+    let _alone = alone();
+    let mut filters = BTreeMap::new();
+    for &(file, yaml, windows) in WASM_CONFIGS {
+        let f = wasm_filter(file, yaml);
+        for (k, _) in &f {
+            assert!(
+                WASM_KEYS.contains(&k.as_str()),
+                "{file}: `{k}` is not a key filter_wasm has on every line from 2.2"
+            );
+        }
+        assert_eq!(get(&f, "function_name"), Some("svcshell_filter"), "{file}");
+        // Fluent Bit 2.2 refuses the key; json is the default everywhere. Not even in another section.
+        let text = shipped(file);
+        assert!(
+            !text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .any(|l| l.to_ascii_lowercase().contains("event_format")),
+            "{file}: sets event_format"
+        );
+        let (path, dirs) = (
+            get(&f, "wasm_path").unwrap_or_else(|| panic!("{file}: no wasm_path")),
+            get(&f, "accessible_paths").unwrap_or_else(|| panic!("{file}: no accessible_paths")),
+        );
+        if windows {
+            assert_eq!(
+                path, r"C:\Program Files\fluent-bit\svcshell\svcshell.wasm",
+                "{file}"
+            );
+            assert_eq!(dirs, r"C:\Program Files\fluent-bit\svcshell", "{file}");
+            let t = text.to_ascii_lowercase();
+            assert!(
+                t.contains("winevtlog")
+                    && t.contains("microsoft-windows-sysmon/operational,security"),
+                "{file}: the winevtlog input reads Sysmon and Security"
+            );
+        } else {
+            assert_eq!(path, "${SVCSHELL_WASM}", "{file}");
+            assert_eq!(dirs, "${SVCSHELL_SETTINGS_DIR}", "{file}");
+            for var in [
+                "SVCSHELL_INPUT",
+                "SVCSHELL_OUTPUT_DIR",
+                "SVCSHELL_OUTPUT_FILE",
+                "SVCSHELL_EXIT_ON_EOF",
+            ] {
+                assert!(text.contains(&format!("${{{var}}}")), "{file}: no {var}");
+            }
+            assert!(text.contains("svcshell_json"), "{file}: the JSON parser");
+        }
+        filters.insert(file, f);
+    }
+    // Each YAML file describes the same filter as its classic twin.
+    for (classic, yaml) in [
+        ("fluent-bit-wasm.conf", "fluent-bit-wasm.yaml"),
+        (
+            "fluent-bit-wasm-windows.conf",
+            "fluent-bit-wasm-windows.yaml",
+        ),
+    ] {
+        let sorted = |f: &Vec<(String, String)>| {
+            let mut f = f.clone();
+            f.sort();
+            f
+        };
+        assert_eq!(sorted(&filters[classic]), sorted(&filters[yaml]));
+    }
+}
+
+#[test]
+fn shipped_settings_file_names_every_property_with_its_default() {
+    let _alone = alone();
+    let text = shipped("svcshell.conf");
+    // As shipped (every key commented out) the file loads, and gives the defaults.
+    svcshell::settings::filter(text.as_bytes(), None).expect("svcshell.conf loads as shipped");
+    assert_eq!(
+        svcshell::settings::config(text.as_bytes(), None).unwrap(),
+        Config::default()
+    );
+    // Every commented `# key = value` line names a property; those with a default value show that value.
+    let mut mentioned = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(c) = line.strip_prefix('#') else {
+            assert!(line.trim().is_empty(), "an uncommented line: {line}");
+            continue;
+        };
+        let Some((k, v)) = c.split_once('=') else {
+            continue;
+        };
+        let k = k.trim();
+        if k.is_empty() || !k.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
+            continue;
+        }
+        let p = svcshell::config::property(k)
+            .unwrap_or_else(|| panic!("svcshell.conf: `{k}` is not a property"));
+        if let svcshell::config::DefaultValue::Value(d) = p.default {
+            assert_eq!(v.trim(), d, "svcshell.conf: the default of {k}");
+        }
+        // Each example, uncommented on its own, is a valid setting (the rule file's two need the file: skipped).
+        if !matches!(k, "rule_file" | "rule_id") {
+            svcshell::settings::filter(format!("{k} = {}", v.trim()).as_bytes(), None)
+                .unwrap_or_else(|e| panic!("svcshell.conf: `{c}`: {e}"));
+        }
+        mentioned.insert(k.to_string());
+    }
+    for p in svcshell::config::PROPERTIES {
+        assert!(mentioned.contains(p.key), "svcshell.conf: no `{}`", p.key);
+    }
+}
+
+/// svcshell.wasm for the real-Fluent-Bit runs: `SVCSHELL_WASM=<path>`, else built here (release, wasm32-wasip1,
+/// in `wasm/target`); None (with a loud reason) when the Rust target is not installed.
+fn wasm_module() -> Option<PathBuf> {
+    static MODULE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    MODULE
+        .get_or_init(|| {
+            if let Some(p) = std::env::var_os("SVCSHELL_WASM").filter(|p| !p.is_empty()) {
+                return Some(PathBuf::from(p));
+            }
+            let sysroot = Command::new("rustc")
+                .args(["--print", "sysroot"])
+                .output()
+                .unwrap();
+            let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+            if !sysroot.join("lib/rustlib/wasm32-wasip1").is_dir() {
+                loud(
+                    "SKIPPED: the WASM filter runs: the Rust target wasm32-wasip1 is not installed \
+                     (`rustup target add wasm32-wasip1`, or set SVCSHELL_WASM=<svcshell.wasm>)",
+                );
+                return None;
+            }
+            let target = root().join("wasm/target");
+            let o = Command::new(env!("CARGO"))
+                .current_dir(root().join("wasm"))
+                .args([
+                    "build",
+                    "--profile",
+                    "module",
+                    "-p",
+                    "svcshell-wasm",
+                    "--target",
+                    "wasm32-wasip1",
+                ])
+                .env("CARGO_TARGET_DIR", &target)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", show("building svcshell.wasm", &o));
+            Some(target.join("wasm32-wasip1/module/svcshell_wasm.wasm"))
+        })
+        .clone()
+}
+
+/// Runs a shipped WASM config, unmodified, over `input` with `settings` as svcshell.conf (None: no settings
+/// file); returns the run and its output records (empty when it wrote none).
+fn run_wasm_config(
+    fb: &FluentBit,
+    module: &Path,
+    config: &str,
+    what: &str,
+    input: &Path,
+    settings: Option<&str>,
+) -> (Output, Vec<Value>) {
+    let dir = fb.dir(&format!("wasm-{what}"));
+    let set = dir.join("settings");
+    std::fs::create_dir_all(&set).unwrap();
+    if let Some(s) = settings {
+        std::fs::write(set.join("svcshell.conf"), s).unwrap();
+    }
+    let mut cmd = Command::new(&fb.bin);
+    cmd.arg("-c")
+        .arg(root().join("plugin-config").join(config))
+        .env("SVCSHELL_WASM", module)
+        .env("SVCSHELL_SETTINGS_DIR", &set)
+        .env("SVCSHELL_INPUT", input)
+        .env("SVCSHELL_OUTPUT_DIR", &dir)
+        .env("SVCSHELL_OUTPUT_FILE", "out.ndjson")
+        .env("SVCSHELL_EXIT_ON_EOF", "on");
+    let o = output_within(cmd, 600);
+    let out = dir.join("out.ndjson");
+    let got = if out.exists() {
+        read_json_lines(&out)
+    } else {
+        Vec::new()
+    };
+    (o, got)
+}
+
+/// The recorded events through a shipped WASM config with the shipped svcshell.conf: every output record equals
+/// the library's answer for its line.
+fn check_wasm_events(fb: &FluentBit, module: &Path, config: &str) -> String {
+    let input = root().join("tests/data/events.ndjson");
+    let (o, got) = run_wasm_config(
+        fb,
+        module,
+        config,
+        config,
+        &input,
+        Some(&shipped("svcshell.conf")),
+    );
+    assert!(o.status.success(), "{}", show(config, &o));
+    let log = log_of(&o);
+    assert!(!log.contains("[svcshell]"), "{}: {config}: {log}", fb.tag());
+    let alerts = check_records(
+        &format!("{} {config}", fb.tag()),
+        &got,
+        &expected_outputs(&[]),
+    );
+    assert_eq!(alerts, 6, "{} {config}", fb.tag());
+    format!("{} records, {alerts} alerts", got.len())
+}
+
+/// The labelled corpus through fluent-bit-wasm.conf with `max_alerts=0`: every record comes out, alerts exactly
+/// where the labels put them and where the library alerts.
+fn check_wasm_corpus(fb: &FluentBit, module: &Path) -> String {
+    let (input, labels) = labelled_corpus(&fb.dir("wasm-corpus-input"));
+    let lines: Vec<String> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), labels.len(), "one label per record");
+    let (o, got) = run_wasm_config(
+        fb,
+        module,
+        "fluent-bit-wasm.conf",
+        "corpus",
+        &input,
+        Some("max_alerts = 0\n"),
+    );
+    assert!(o.status.success(), "{}", show("corpus", &o));
+    assert_eq!(
+        got.len(),
+        lines.len(),
+        "{}: every record comes out",
+        fb.tag()
+    );
+    let f = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
+    let mut alerts = 0;
+    for (k, ((g, &label), line)) in got.iter().zip(&labels).zip(&lines).enumerate() {
+        let doc = common::support::reference::Doc::new(g);
+        let alert = doc.strings("event.kind").iter().any(|k| k == "alert")
+            && doc
+                .strings("rule.id")
+                .iter()
+                .any(|id| id == "0022d47d-39c7-4f69-a232-4fe9dc7a3acd");
+        assert_eq!(alert, label, "{}: record {k}: the label", fb.tag());
+        let lib = matches!(f.process(line.as_bytes()).action, Action::Alert(_));
+        assert_eq!(alert, lib, "{}: record {k}: the library", fb.tag());
+        alerts += usize::from(alert);
+    }
+    assert!(alerts > 0, "{}: the corpus has alerts", fb.tag());
+    format!("{} records, {alerts} alerts = labelled", lines.len())
+}
+
+/// An invalid svcshell.conf: 4.0 and later refuse to start; 2.2 and 3.1 (a module instance per chunk) pass every
+/// record unchanged. Both log svcshell's message.
+fn check_wasm_invalid_settings(fb: &FluentBit, module: &Path) -> String {
+    let input = root().join("tests/data/events.ndjson");
+    let (o, got) = run_wasm_config(
+        fb,
+        module,
+        "fluent-bit-wasm.conf",
+        "invalid",
+        &input,
+        Some("# too many\nmax_alerts = lots\n"),
+    );
+    let log = log_of(&o);
+    assert!(
+        log.contains("[svcshell] error: ") && log.contains("svcshell.conf:2: max_alerts: "),
+        "{}: svcshell's message: {log}",
+        fb.tag()
+    );
+    if fb.version >= (4, 0, 0) {
+        assert!(!o.status.success(), "{}: started: {log}", fb.tag());
+        assert!(got.is_empty(), "{}: records came out", fb.tag());
+        "refused at start".to_string()
+    } else {
+        assert!(o.status.success(), "{}", show("invalid settings", &o));
+        let unchanged: Vec<(Value, bool)> = events()
+            .into_iter()
+            .map(|(line, v, _)| {
+                (
+                    v.unwrap_or_else(|| serde_json::json!({ "log": line })),
+                    false,
+                )
+            })
+            .collect();
+        let alerts = check_records(&format!("{} invalid", fb.tag()), &got, &unchanged);
+        assert_eq!(alerts, 0);
+        format!("{} records unchanged", got.len())
+    }
+}
+
+/// `mode = alerts_only` and an exception in svcshell.conf: only the alerts come out, less the excepted one.
+fn check_wasm_alerts_only(fb: &FluentBit, module: &Path) -> String {
+    let input = root().join("tests/data/events.ndjson");
+    let settings = "mode = alerts_only\nexception = host.name : \"DC01\"\n";
+    let (o, got) = run_wasm_config(
+        fb,
+        module,
+        "fluent-bit-wasm.conf",
+        "alerts-only",
+        &input,
+        Some(settings),
+    );
+    assert!(o.status.success(), "{}", show("alerts_only", &o));
+    let props = [
+        ("mode".to_string(), "alerts_only".to_string()),
+        ("exception".to_string(), "host.name : \"DC01\"".to_string()),
+    ];
+    let want = expected_for(&event_lines(), &props);
+    let alerts = check_records(&format!("{} alerts_only", fb.tag()), &got, &want);
+    // The recorded events hold 6 alerts, one of them on dc01.
+    assert_eq!((got.len(), alerts), (5, 5), "{}", fb.tag());
+    format!("{alerts} alerts (1 excepted)")
+}
+
+/// svcshell.wasm in Fluent Bit's wasm filter on every Fluent Bit given: the shipped Linux configs unmodified
+/// (classic and YAML) over the recorded events, the labelled corpus, an invalid settings file, and alerts_only
+/// with an exception. Prints the table of what each version proved.
+#[test]
+fn real_fluent_bit_wasm_filter() {
+    let _alone = alone();
+    let fbs = fluent_bits();
+    if fbs.is_empty() {
+        return;
+    }
+    let Some(module) = wasm_module() else {
+        return;
+    };
+    let mut table = String::from(
+        "| Fluent Bit | fluent-bit-wasm.conf | fluent-bit-wasm.yaml | labelled corpus (max_alerts=0) | invalid svcshell.conf | alerts_only + exception |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for fb in &fbs {
+        let row = [
+            check_wasm_events(fb, &module, "fluent-bit-wasm.conf"),
+            check_wasm_events(fb, &module, "fluent-bit-wasm.yaml"),
+            check_wasm_corpus(fb, &module),
+            check_wasm_invalid_settings(fb, &module),
+            check_wasm_alerts_only(fb, &module),
+        ];
+        table += &format!("| {} | {} |\n", fb.tag(), row.join(" | "));
+        loud(&format!("{}: every WASM filter check passed", fb.tag()));
+    }
+    loud(&format!(
+        "Fluent Bit versions proved with svcshell.wasm ({}):\n{table}",
+        module.display()
+    ));
 }

@@ -137,6 +137,10 @@ struct Needle {
     i1: usize,
     i2: usize,
     /// The widest search loop used (checked once); each narrower one continues where it left off.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(dead_code) // only the vector loops read it
+    )]
     path: Path,
 }
 
@@ -246,6 +250,10 @@ impl Needle {
         if rec.len() < m {
             return None;
         }
+        #[cfg_attr(
+            not(any(target_arch = "x86_64", target_arch = "aarch64")),
+            allow(unused_variables) // only the vector loops read it
+        )]
         let last = rec.len() - m; // last candidate start
         #[allow(unused_mut)] // only the vector loops move it
         let mut at = 0usize;
@@ -320,13 +328,39 @@ impl Needle {
         self.find_portable(rec, at)
     }
 
-    /// The portable loop: where the needle first occurs in `rec` at or after `from`, one position at a time,
-    /// each checked by its two anchor bytes (ASCII-lowercased) before the whole needle. Searches what the
-    /// vector loops leave (fewer positions than a block), and everything on targets without them.
+    /// The portable loop: where the needle first occurs in `rec` at or after `from`. Searches what the vector
+    /// loops leave (fewer positions than a block), and everything on targets without them (WASM): the same
+    /// packed pair in the bytes of a `u64` (eight positions per step, no vector instructions), then one
+    /// position at a time for the last few, each checked by its two anchor bytes (ASCII-lowercased) before the
+    /// whole needle.
     fn find_portable(&self, rec: &[u8], from: usize) -> Option<usize> {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
         let last = rec.len().checked_sub(self.needle.len())?;
         let (b1, b2) = (self.needle[self.i1], self.needle[self.i2]);
-        (from..=last).find(|&k| {
+        // A haystack byte ORed with 0x20 equals a lowercase letter exactly when it is that letter in either
+        // case; other anchor bytes are compared as they are (as `to_ascii_lowercase` below does).
+        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20 * LO } else { 0 };
+        let (n1, n2, f1, f2) = (u64::from(b1) * LO, u64::from(b2) * LO, fold(b1), fold(b2));
+        let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"));
+        let mut at = from;
+        // Positions `at..at + 8` all start a possible match (`at + 7 <= last`), so both loads (8 bytes at
+        // `at + i` for an anchor offset `i < m`) end at `at + 7 + i <= last + m - 1 < rec.len()`.
+        while at + 8 <= last + 1 {
+            // A zero byte where both anchors match; then a high bit on exactly the zero bytes (no carry crosses
+            // a byte: 0x7f + 0x7f < 0x100).
+            let x = ((word(at + self.i1) | f1) ^ n1) | ((word(at + self.i2) | f2) ^ n2);
+            let mut zero = !(((x & !HI).wrapping_add(!HI)) | x) & HI;
+            while zero != 0 {
+                let k = at + (zero.trailing_zeros() / 8) as usize;
+                if self.verify(rec, k) {
+                    return Some(k);
+                }
+                zero &= zero - 1;
+            }
+            at += 8;
+        }
+        (at..=last).find(|&k| {
             rec[k + self.i1].to_ascii_lowercase() == b1
                 && rec[k + self.i2].to_ascii_lowercase() == b2
                 && self.verify(rec, k)
@@ -379,8 +413,12 @@ impl Needle {
         while at + 64 <= last + 1 {
             // SAFETY: `at + 63 <= last`, so for each anchor offset `i < m`, `at + 63 + i <= last + m - 1 <
             // rec.len()`: both 64-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
-            let v1 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i);
-            let v2 = _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i);
+            let (v1, v2) = unsafe {
+                (
+                    _mm512_loadu_si512(rec.as_ptr().add(at + self.i1) as *const __m512i),
+                    _mm512_loadu_si512(rec.as_ptr().add(at + self.i2) as *const __m512i),
+                )
+            };
             let mask = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v1, f1), n1)
                 & _mm512_cmpeq_epi8_mask(_mm512_or_si512(v2, f2), n2);
             if mask != 0 {
@@ -403,8 +441,12 @@ impl Needle {
         while at + 32 <= last + 1 {
             // SAFETY: `at + 31 <= last`, so for each anchor offset `i < m`, `at + 31 + i <= last + m - 1 <
             // rec.len()`: both 32-byte loads (at `at + i1` and `at + i2`) stay inside `rec`.
-            let v1 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i1) as *const __m256i);
-            let v2 = _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i);
+            let (v1, v2) = unsafe {
+                (
+                    _mm256_loadu_si256(rec.as_ptr().add(at + self.i1) as *const __m256i),
+                    _mm256_loadu_si256(rec.as_ptr().add(at + self.i2) as *const __m256i),
+                )
+            };
             let e1 = _mm256_cmpeq_epi8(_mm256_or_si256(v1, f1), n1);
             let e2 = _mm256_cmpeq_epi8(_mm256_or_si256(v2, f2), n2);
             let mask = _mm256_movemask_epi8(_mm256_and_si256(e1, e2)) as u32;
