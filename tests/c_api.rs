@@ -77,9 +77,18 @@ fn compile(name: &str, link: bool) -> PathBuf {
     exe
 }
 
+/// A compiled program, run with the library it was linked against: `cargo test` puts `target/<profile>` on the
+/// loader's path ahead of the program's own rpath, and a `libsvcshell.so` left there by an earlier `cargo build`
+/// would be loaded instead of the one under test.
+fn linked(exe: &Path) -> Command {
+    let mut c = runner::command(exe);
+    c.env("LD_LIBRARY_PATH", lib_dir());
+    c
+}
+
 /// Runs a compiled test and returns its stdout; the number of C checks it reports is printed.
 fn run_checks(exe: &Path, args: &[&str], name: &str) -> String {
-    let o = runner::command(exe).args(args).output().unwrap();
+    let o = linked(exe).args(args).output().unwrap();
     assert!(o.status.success(), "{}", show(name, &o));
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let line = stdout
@@ -106,7 +115,7 @@ fn dlopen_host_passes_every_check() {
 }
 
 fn run_example(exe: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = runner::command(exe)
+    let mut child = linked(exe)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

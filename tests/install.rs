@@ -199,7 +199,9 @@ fn make_install_pkg_config_and_uninstall() {
         "{needed}"
     );
     let events = repo().join("tests/data/events.ndjson");
+    // Without `cargo test`'s loader path (the build directory's library would be found before the rpath's).
     let out = Command::new(&exe)
+        .env_remove("LD_LIBRARY_PATH")
         .arg("max_alerts=0")
         .stdin(std::fs::File::open(&events).unwrap())
         .output()
@@ -265,7 +267,9 @@ fn plugin_install_is_stripped_and_uninstalls() {
         .arg(repo().join("tests/c/dlopen_test.c"))
         .args(["-ldl", "-pthread", "-o"])
         .arg(&host));
-    let checks = run(Command::new(&host).arg(&plugin));
+    let checks = run(Command::new(&host)
+        .env_remove("LD_LIBRARY_PATH")
+        .arg(&plugin));
     assert!(
         checks.lines().any(|l| l.ends_with("checks passed")),
         "{checks}"

@@ -145,6 +145,8 @@ fn readme_commands_run_as_printed() {
             // The plugin installer's plain build shares target/release (cargo-zigbuild would build apart).
             .env("SVCSHELL_PLAIN_BUILD", "1")
             .env_remove("PKG_CONFIG_PATH")
+            // As a user runs them: not on `cargo test`'s loader path, which leads to the build directory.
+            .env_remove("LD_LIBRARY_PATH")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
