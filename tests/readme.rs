@@ -64,7 +64,8 @@ fn readme_and_docs_name_only_what_the_repository_holds() {
                 page.display()
             );
         }
-        for outside in ["gen-corpus", "/work/", "../shared"] {
+        // A generator that is not in the repository, and any path above its root.
+        for outside in ["gen-corpus", "../.."] {
             assert!(
                 !text.contains(outside),
                 "{} names `{outside}`",
