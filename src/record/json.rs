@@ -272,6 +272,18 @@ fn ws(rec: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Where the scanners ([`scan_inner`] and [`skip_container`]) stand between two tokens: what may come next.
+/// Both close an empty container where it opens, so right after `{` comes a key and after `[` a value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Expect {
+    /// A key (a string) and its `:`.
+    Key,
+    /// A value: a string, number, literal, or a container to open.
+    Value,
+    /// After a value: `,` or the innermost container's close.
+    After,
+}
+
 /// Validates and skips the container opening at `i` (`{` or `[`), inside `open` already open containers;
 /// returns the offset just past its close. The same checks as the main scanner, without any field tracking.
 fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, RecordError> {
@@ -280,20 +292,34 @@ fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, Record
     // Bit k of `arrays` is set when the container at relative depth k is an array; depth 0 = innermost.
     let mut arrays: u128 = 0;
     let mut depth = 0usize;
-    // 0 = first member or close, 1 = value, 2 = after a value, 3 = key
-    let mut state: u8;
-    macro_rules! push {
-        ($c:expr) => {{
+    let mut state: Expect;
+    // Opens the container at `i`; an empty one is closed at once (as `scan_inner` does), so the states are
+    // the main scanner's own.
+    macro_rules! open {
+        () => {{
             if open + depth + 1 > MAX_DEPTH {
                 return Err(RecordError::TooDeep { offset: i as u32 });
             }
-            arrays = (arrays << 1) | ($c == b'[') as u128;
+            let array = rec[i] == b'[';
+            arrays = (arrays << 1) | array as u128;
             depth += 1;
-            i += 1;
+            i = ws(rec, i + 1);
+            if i < n && rec[i] == if array { b']' } else { b'}' } {
+                i += 1;
+                arrays >>= 1;
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+                state = Expect::After;
+            } else if array {
+                state = Expect::Value;
+            } else {
+                state = Expect::Key;
+            }
         }};
     }
-    push!(rec[i]);
-    state = 0;
+    open!();
     loop {
         i = ws(rec, i);
         if i >= n {
@@ -301,20 +327,7 @@ fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, Record
         }
         let c = rec[i];
         match state {
-            0 => {
-                if c == if arrays & 1 == 1 { b']' } else { b'}' } {
-                    i += 1;
-                    arrays >>= 1;
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(i);
-                    }
-                    state = 2;
-                } else {
-                    state = if arrays & 1 == 1 { 1 } else { 3 };
-                }
-            }
-            3 => {
+            Expect::Key => {
                 if c != b'"' {
                     return Err(syntax(i));
                 }
@@ -324,17 +337,14 @@ fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, Record
                     return Err(syntax(i));
                 }
                 i += 1;
-                state = 1;
+                state = Expect::Value;
             }
-            1 => match c {
+            Expect::Value => match c {
                 b'"' => {
                     i = string(rec, i)?.0 + 1;
-                    state = 2;
+                    state = Expect::After;
                 }
-                b'{' | b'[' => {
-                    push!(c);
-                    state = 0;
-                }
+                b'{' | b'[' => open!(),
                 b't' | b'f' | b'n' => {
                     let word: &[u8] = match c {
                         b't' => b"true",
@@ -345,19 +355,19 @@ fn skip_container(rec: &[u8], mut i: usize, open: usize) -> Result<usize, Record
                         return Err(syntax(i));
                     }
                     i += word.len();
-                    state = 2;
+                    state = Expect::After;
                 }
                 b'-' | b'0'..=b'9' => {
                     i = number(rec, i)?;
-                    state = 2;
+                    state = Expect::After;
                 }
                 _ => return Err(syntax(i)),
             },
-            _ => {
+            Expect::After => {
                 let array = arrays & 1 == 1;
                 i += 1;
                 if c == b',' {
-                    state = if array { 1 } else { 3 };
+                    state = if array { Expect::Value } else { Expect::Key };
                 } else if c == if array { b']' } else { b'}' } {
                     arrays >>= 1;
                     depth -= 1;
@@ -509,29 +519,28 @@ fn scan_inner(
     strict: bool,
 ) -> Result<(), RecordError> {
     let n = rec.len();
-    let mut d = 0usize; // index of the innermost open container
-                        // What the next value belongs to: its slot, whether to descend into it, its trie node.
+    // The index of the innermost open container in `levels`.
+    let mut d = 0usize;
+    // What the next value belongs to: its slot, whether to descend into it, its trie node.
     let mut p_slot = NO_SLOT;
     let mut p_desc = false;
     let mut p_node = ROOT;
     let mut p_in_array = false;
     i += 1;
 
-    // States: 0 = expect a key (or `}` right after `{`), 1 = expect a value, 2 = after a value.
-    let mut state: u8;
+    let mut state: Expect;
     i = ws(rec, i);
     if i < n && rec[i] == b'}' {
         i += 1;
-        state = 2;
+        state = Expect::After;
         d = usize::MAX; // the root closed
     } else {
-        state = 0;
+        state = Expect::Key;
     }
 
     loop {
         match state {
-            0 => {
-                // A key.
+            Expect::Key => {
                 i = ws(rec, i);
                 if i >= n || rec[i] != b'"' {
                     return Err(RecordError::Syntax { offset: i as u32 });
@@ -563,10 +572,9 @@ fn scan_inner(
                     return Err(RecordError::Syntax { offset: i as u32 });
                 }
                 i += 1;
-                state = 1;
+                state = Expect::Value;
             }
-            1 => {
-                // A value.
+            Expect::Value => {
                 i = ws(rec, i);
                 if i >= n {
                     return Err(RecordError::Syntax { offset: i as u32 });
@@ -595,7 +603,7 @@ fn scan_inner(
                             out.hits.push(h);
                         }
                         i = end + 1;
-                        state = 2;
+                        state = Expect::After;
                     }
                     b'{' | b'[' if p_slot == NO_SLOT && !p_desc => {
                         // Nothing wanted inside: skip it in a tight loop.
@@ -604,7 +612,7 @@ fn scan_inner(
                         } else {
                             skip_lenient(rec, i, d + 1)?
                         };
-                        state = 2;
+                        state = Expect::After;
                     }
                     b'{' | b'[' => {
                         if d + 1 >= MAX_DEPTH {
@@ -643,12 +651,12 @@ fn scan_inner(
                             }
                             d -= 1;
                             i += 1;
-                            state = 2;
+                            state = Expect::After;
                         } else if array {
                             p_in_array = true;
-                            state = 1;
+                            state = Expect::Value;
                         } else {
-                            state = 0;
+                            state = Expect::Key;
                         }
                     }
                     b't' | b'f' | b'n' => {
@@ -673,7 +681,7 @@ fn scan_inner(
                             });
                         }
                         i += word.len();
-                        state = 2;
+                        state = Expect::After;
                     }
                     b'-' | b'0'..=b'9' => {
                         let end = number(rec, i)?;
@@ -690,13 +698,12 @@ fn scan_inner(
                             });
                         }
                         i = end;
-                        state = 2;
+                        state = Expect::After;
                     }
                     _ => return Err(RecordError::Syntax { offset: i as u32 }),
                 }
             }
-            _ => {
-                // After a value: `,` or the close of the innermost container.
+            Expect::After => {
                 if d == usize::MAX {
                     i = ws(rec, i);
                     if i != n {
@@ -717,9 +724,9 @@ fn scan_inner(
                         p_desc = lv.relevant;
                         p_node = lv.node;
                         p_in_array = true;
-                        state = 1;
+                        state = Expect::Value;
                     } else {
-                        state = 0;
+                        state = Expect::Key;
                     }
                 } else if c == if lv.array { b']' } else { b'}' } {
                     if lv.hit != 0 {
