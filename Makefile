@@ -1,6 +1,6 @@
 # Installs the C library as C projects expect: the versioned shared library with its soname symlinks, the header,
 # and a pkg-config file; each binary stripped, its debug information beside it under lib/.debug/ (linked by
-# .gnu_debuglink, where gdb and perf look). The command is installed with `cargo install --path .`, the Fluent
+# .gnu_debuglink, where gdb and perf look). The command is installed with `cargo install --path cli`, the Fluent
 # Bit plugin with plugin-config/install.sh.
 #
 #   make install PREFIX=$HOME/.local      # default PREFIX: /usr/local; DESTDIR is honoured for packaging

@@ -7,7 +7,7 @@
 //! the prefilter on, records after the chunk's last occurrence of its first literal are passed on unread
 //! (counted by their record marks): none of them can match.
 
-use super::{with_scratch, Action, Filter, Scratch};
+use super::{with_scratch, Action, Filter, Scratch, Verdict};
 use crate::alert;
 use crate::config::Mode;
 use crate::record::{msgpack, RecordError};
@@ -30,13 +30,13 @@ enum Fate {
 impl Filter {
     /// Reads one msgpack body map far enough to decide it (see `decide` for JSON), once the prefilter has let
     /// the record through; on a match `s.alert_hits` holds the body's alert-field scan.
-    fn decide_msgpack(&self, body: &[u8], s: &mut Scratch) -> Result<Option<bool>, RecordError> {
+    fn decide_msgpack(&self, body: &[u8], s: &mut Scratch) -> Result<Verdict, RecordError> {
         msgpack::scan(body, &self.set, &mut s.hits)?;
-        let Some(alert) = self.verdict_on(body, s) else {
-            return Ok(None);
-        };
-        msgpack::scan(body, &self.spec.fields, &mut s.alert_hits)?;
-        Ok(Some(alert))
+        let verdict = self.verdict_on(body, s);
+        if verdict != Verdict::NoMatch {
+            msgpack::scan(body, &self.spec.fields, &mut s.alert_hits)?;
+        }
+        Ok(verdict)
     }
 
     fn fate(&self, action: Action) -> Fate {
@@ -115,13 +115,13 @@ impl Filter {
                         let decided = if candidate {
                             self.decide_msgpack(body, s)
                         } else {
-                            Ok(None)
+                            Ok(Verdict::NoMatch)
                         };
                         let fate = match decided {
                             Err(e) => self.fate(self.count_error(e).action),
-                            Ok(None) => self.fate(self.pass().action),
-                            Ok(Some(alert)) => {
-                                match self.record_match(alert, Some(rec.time.seconds())) {
+                            Ok(Verdict::NoMatch) => self.fate(self.pass().action),
+                            Ok(matched) => {
+                                match self.record_match(matched, Some(rec.time.seconds())) {
                                     Some(action) => self.fate(action),
                                     None => {
                                         let edits = self.spec.plan(&s.alert_hits.hits, 0);

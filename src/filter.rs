@@ -25,11 +25,22 @@ use crate::config::{Config, ConfigError, Mode, Validate};
 use crate::eql::{Document, FieldTable, Program};
 use crate::record::prefilter::Prefilter;
 use crate::record::{json, FieldSet, Hits, RecordError};
-use crate::source::{self, ArgBufs, HitsRaw, Profiles, SourceDoc, ValueRaw};
+use crate::source::{self, ArgBufs, HitsRaw, Profiles, RawRecord, SourceDoc};
 
 #[path = "chunk.rs"]
 mod chunk;
 pub use chunk::ChunkResult;
+
+/// What the rule and the exceptions say of one record, before the alert cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The rule does not match.
+    NoMatch,
+    /// The rule matches and so does an exception: no alert (counted as `excepted`).
+    Excepted,
+    /// The rule matches and no exception does: an alert, unless the cap suppresses it.
+    Alert,
+}
 
 /// What the caller does with a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,12 +335,12 @@ impl Filter {
                 .collect(),
             clauses,
             excepted_by: match verdict {
-                Some(false) => exceptions.iter().find(|(_, r)| *r).map(|(t, _)| t.clone()),
+                Verdict::Excepted => exceptions.iter().find(|(_, r)| *r).map(|(t, _)| t.clone()),
                 _ => None,
             },
             exceptions,
-            matched: verdict.is_some(),
-            alert: verdict == Some(true),
+            matched: verdict != Verdict::NoMatch,
+            alert: verdict == Verdict::Alert,
         })
     }
 
@@ -352,23 +363,25 @@ impl Filter {
         }
     }
 
-    /// Evaluates the rule and exceptions on a document: `Some(true)` alert, `Some(false)` excepted match,
-    /// `None` no match.
-    pub(crate) fn verdict<D: Document + ?Sized>(&self, doc: &D) -> Option<bool> {
+    /// Evaluates the rule and exceptions on a document.
+    pub(crate) fn verdict<D: Document + ?Sized>(&self, doc: &D) -> Verdict {
         if !self.rule.eval(doc) {
-            return None;
+            Verdict::NoMatch
+        } else if self.exceptions.iter().any(|x| x.eval(doc)) {
+            Verdict::Excepted
+        } else {
+            Verdict::Alert
         }
-        Some(!self.exceptions.iter().any(|x| x.eval(doc)))
     }
 
-    /// Reads a JSON record far enough to decide it: `Ok(None)` no match, `Ok(Some(alert))` a match (alert =
-    /// no exception matched); on a match `s.alert_hits` holds the strict scan for the alert writer.
-    fn decide(&self, record: &[u8], s: &mut Scratch) -> Result<Option<bool>, RecordError> {
+    /// Reads a JSON record far enough to decide it; on a match (excepted or not) `s.alert_hits` holds the
+    /// strict scan for the alert writer.
+    fn decide(&self, record: &[u8], s: &mut Scratch) -> Result<Verdict, RecordError> {
         if let Some(p) = &self.prefilter {
             if !p.may_match(record) {
                 // Cannot match: pass it on after checking it is framed as an object. A record that is not says
                 // why as the strict reader does (the same error, at the same byte, as `explain`).
-                return framing(record).map(|()| None).map_err(|e| {
+                return framing(record).map(|()| Verdict::NoMatch).map_err(|e| {
                     json::scan(record, &self.set, &mut s.hits)
                         .err()
                         .unwrap_or(e)
@@ -380,17 +393,18 @@ impl Filter {
             // Every record is read strictly, so `errors` counts every record serde_json would reject.
             Validate::All => json::scan(record, &self.set, &mut s.hits)?,
         }
-        let Some(alert) = self.verdict_on(record, s) else {
-            return Ok(None);
-        };
+        let verdict = self.verdict_on(record, s);
+        if verdict == Verdict::NoMatch {
+            return Ok(verdict);
+        }
         // A match (rare): read the record again strictly, finding where the alert fields go and the record's
         // time. A record serde_json would reject never alerts.
         json::scan(record, &self.spec.fields, &mut s.alert_hits)?;
-        Ok(Some(alert))
+        Ok(verdict)
     }
 
     /// The rule and exceptions on a record scanned into `s.hits` (JSON or msgpack), through its detected shape.
-    pub(crate) fn verdict_on(&self, record: &[u8], s: &Scratch) -> Option<bool> {
+    pub(crate) fn verdict_on(&self, record: &[u8], s: &Scratch) -> Verdict {
         let raw = HitsRaw {
             record,
             hits: &s.hits,
@@ -406,10 +420,12 @@ impl Filter {
 
     /// True when a JSON record is an alert (rule matches, no exception does). Ignores the cap and counters.
     pub fn matches(&self, record: &[u8]) -> Result<bool, RecordError> {
-        with_scratch(|s| Ok(self.decide(record, s)? == Some(true)))
+        with_scratch(|s| Ok(self.decide(record, s)? == Verdict::Alert))
     }
 
-    fn not_alert(&self) -> Action {
+    /// The action for a record that is not forwarded as an alert: passed on in `tag` mode; dropped, and
+    /// counted as dropped, in `alerts_only` mode.
+    fn pass_or_drop(&self) -> Action {
         match self.config.mode {
             Mode::Tag => Action::Pass,
             Mode::AlertsOnly => {
@@ -456,15 +472,16 @@ impl Filter {
         true
     }
 
-    /// Counts a match and decides its fate: `Some(action)` when it is suppressed by the cap or excepted.
-    pub(crate) fn record_match(&self, alert: bool, time: Option<i64>) -> Option<Action> {
-        if !alert {
+    /// Counts a match (`verdict` is `Alert` or `Excepted`) and decides its fate: `Some(action)` when it is
+    /// excepted or suppressed by the cap, `None` when it is forwarded as an alert.
+    pub(crate) fn record_match(&self, verdict: Verdict, time: Option<i64>) -> Option<Action> {
+        if verdict != Verdict::Alert {
             self.counters.excepted.fetch_add(1, Relaxed);
-            return Some(self.not_alert());
+            return Some(self.pass_or_drop());
         }
         if !self.admit(time) {
             self.counters.suppressed.fetch_add(1, Relaxed);
-            return Some(self.not_alert());
+            return Some(self.pass_or_drop());
         }
         self.counters.alerts.fetch_add(1, Relaxed);
         None
@@ -488,14 +505,14 @@ impl Filter {
     pub(crate) fn count_error(&self, e: RecordError) -> Outcome {
         self.counters.errors.fetch_add(1, Relaxed);
         Outcome {
-            action: self.not_alert(),
+            action: self.pass_or_drop(),
             error: Some(e),
         }
     }
 
     pub(crate) fn pass(&self) -> Outcome {
         Outcome {
-            action: self.not_alert(),
+            action: self.pass_or_drop(),
             error: None,
         }
     }
@@ -516,13 +533,13 @@ impl Filter {
     fn process_timed(&self, record: &[u8], event_time: Option<i64>) -> Outcome {
         self.count_record(record.len());
         with_scratch(|s| {
-            let alert = match self.decide(record, s) {
+            let verdict = match self.decide(record, s) {
                 Err(e) => return self.count_error(e),
-                Ok(None) => return self.pass(),
-                Ok(Some(alert)) => alert,
+                Ok(Verdict::NoMatch) => return self.pass(),
+                Ok(matched) => matched,
             };
             let time = event_time.or_else(|| self.spec.timestamp(record, &s.alert_hits));
-            if let Some(action) = self.record_match(alert, time) {
+            if let Some(action) = self.record_match(verdict, time) {
                 return Outcome {
                     action,
                     error: None,
@@ -655,89 +672,25 @@ fn unreadable_fields(rule_fields: &[String], profiles: &Profiles) -> Vec<String>
         .collect()
 }
 
-/// A record parsed into a `serde_json::Value`, as the evaluator reads it: the plain way (the baseline that
-/// `svcshell bench` compares against). Dotted and nested keys resolve alike; arrays are any-of.
-pub struct ValueDoc<'a> {
-    pub value: &'a serde_json::Value,
-    pub fields: &'a FieldTable,
-}
-
-/// Calls `f` on every value at dotted `path` under `v` (nested, dotted or mixed keys; arrays flattened).
-pub fn value_at<'v>(
-    v: &'v serde_json::Value,
-    path: &str,
-    f: &mut dyn FnMut(&'v serde_json::Value) -> bool,
-) -> bool {
-    use serde_json::Value;
-    match v {
-        Value::Array(a) => a.iter().any(|e| value_at(e, path, f)),
-        Value::Object(m) => m.iter().any(|(k, child)| {
-            if k == path {
-                match child {
-                    Value::Array(a) => flatten(a, f),
-                    other => f(other),
-                }
-            } else if path.len() > k.len()
-                && path.starts_with(k.as_str())
-                && path.as_bytes()[k.len()] == b'.'
-            {
-                value_at(child, &path[k.len() + 1..], f)
-            } else {
-                false
-            }
-        }),
-        _ => false,
-    }
-}
-
-fn flatten<'v>(
-    a: &'v [serde_json::Value],
-    f: &mut dyn FnMut(&'v serde_json::Value) -> bool,
-) -> bool {
-    a.iter().any(|e| match e {
-        serde_json::Value::Array(inner) => flatten(inner, f),
-        other => f(other),
-    })
-}
-
-impl Document for ValueDoc<'_> {
-    fn any_str(&self, field: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        let path = &self.fields.names()[field];
-        value_at(
-            self.value,
-            path,
-            &mut |v| matches!(v, serde_json::Value::String(s) if pred(s.as_bytes())),
-        )
-    }
-}
-
 impl Filter {
-    /// The verdict on a record parsed into a `serde_json::Value` instead of scanned: the same compiled rule,
-    /// the same shape detection and the same derivations (basenames, argument splitting) as the fast path,
-    /// reading values from the `Value`. `None` when serde_json rejects the record or it is not an object.
-    ///
-    /// This is a **scanner check**, not an independent oracle: it shows that the zero-copy scanner finds the
-    /// same values serde_json does (and `svcshell bench` uses it to show what the scanner saves), but a bug in
-    /// the rule, the shape detection or a derivation is in both and agrees with itself. The semantics are
-    /// checked against a separate reference that shares no code with the library (`tests/support/`).
-    pub fn matches_value(&self, record: &[u8]) -> Option<bool> {
-        let v: serde_json::Value = serde_json::from_slice(record).ok()?;
-        if !v.is_object() {
-            return None;
-        }
-        // The same shape detection and derivations, on values read from the `Value`.
-        let raw = ValueRaw {
-            value: &v,
-            paths: self.profiles.paths(),
-        };
+    /// The field paths, by slot, that a [`RawRecord`] given to [`Filter::verdict_of`] answers.
+    pub fn raw_paths(&self) -> &[String] {
+        self.profiles.paths()
+    }
+
+    /// The verdict on a record read through `raw` instead of svcshell's own readers: the same shape detection,
+    /// derivations, rule and exceptions as [`Filter::process`], on values the caller reads from a record it
+    /// holds in another form (a parsed document, say). `raw` answers the paths of [`Filter::raw_paths`] by
+    /// slot. Ignores the cap and the counters.
+    pub fn verdict_of<R: RawRecord + ?Sized>(&self, raw: &R) -> Verdict {
         let bufs = RefCell::new(ArgBufs::default());
         let doc = SourceDoc {
-            raw: &raw,
+            raw,
             profiles: &self.profiles,
-            detected: source::detect(&raw, &self.profiles),
+            detected: source::detect(raw, &self.profiles),
             bufs: &bufs,
         };
-        Some(self.verdict(&doc) == Some(true))
+        self.verdict(&doc)
     }
 }
 

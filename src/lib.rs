@@ -33,14 +33,13 @@ pub mod export;
 /// The C ABI (`include/svcshell.h`): the only home of `extern "C"` in the crate.
 pub mod ffi;
 pub mod filter;
-pub mod fuzz;
 pub mod record;
 pub mod rule;
 pub mod settings;
 pub mod source;
 
 pub use config::{Config, ConfigError, Mode};
-pub use filter::{Action, Filter, Outcome, Stats};
+pub use filter::{Action, Filter, Outcome, Stats, Verdict};
 pub use record::RecordError;
 
 /// This library's version (the crate version).

@@ -115,7 +115,7 @@ fn each_shape_with_many_positives_and_near_misses() {
         let f = filter(&[]);
         for (n, l) in lines.iter().enumerate().take(4000) {
             assert_eq!(
-                f.matches_value(l),
+                svcshell_cli::baseline::matches_value(&f, l),
                 Some(labels[n]),
                 "{shape}: baseline verdict of line {}",
                 n + 1

@@ -37,7 +37,7 @@ const ENTROPY: usize = 2048;
 #[path = "../fuzz/src/lib.rs"]
 mod fuzzref;
 use fuzzref::{leaf_values, reference_ecs as reference, strings};
-use svcshell::fuzz::duplicate_key;
+use svcshell_cli::fuzz::duplicate_key;
 
 // ------------------------------------------------------------------------------------------------------------
 // The generator.

@@ -7,10 +7,10 @@
 //! non-ASCII look-alikes (`ſ` U+017F, Kelvin sign U+212A, `İ` U+0130, dotless `ı`) do not fold.
 //!
 //! Every variant is checked through [`Filter::process`] (validate=matches and validate=all, with all source
-//! shapes and with only the record's own shape) and against the serde_json baseline `Filter::matches_value`.
+//! shapes and with only the record's own shape) and against the serde_json baseline `svcshell_cli::baseline::matches_value`.
 
-use svcshell::fuzz::Rng;
 use svcshell::{Action, Filter};
+use svcshell_cli::fuzz::Rng;
 
 /// A JSON document with its member order kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -415,7 +415,7 @@ fn verdict(f: &Filters, rec: &[u8]) -> bool {
         );
         let alert = matches!(o.action, Action::Alert(_));
         assert_eq!(
-            filter.matches_value(rec),
+            svcshell_cli::baseline::matches_value(filter, rec),
             Some(alert),
             "{name}: the serde_json baseline disagrees on {}",
             show(rec)
@@ -728,7 +728,10 @@ fn non_ascii_look_alikes_do_not_fold() {
                 alert,
                 "user.name = {name:?}"
             );
-            assert_eq!(fx.matches_value(&rec), Some(alert));
+            assert_eq!(
+                svcshell_cli::baseline::matches_value(&fx, &rec),
+                Some(alert)
+            );
         }
     }
     // Sysmon: the same look-alikes in the raw paths.

@@ -13,7 +13,6 @@
 //!   deeply nested) are refused without a crash.
 
 mod common;
-mod runner;
 
 use std::path::{Path, PathBuf};
 
@@ -365,7 +364,7 @@ fn differential(what: &str, props: &[(&str, &str)], lines: &[Vec<u8>], want: &[b
     check(
         &format!("{what}, Value path"),
         lines,
-        |l| fast.matches_value(l) == Some(true),
+        |l| svcshell_cli::baseline::matches_value(&fast, l) == Some(true),
         want,
     );
     p.pop();
@@ -714,7 +713,7 @@ fn literals_json_can_hide_are_not_searched() {
         let f = filter(&[("rule_file", &p)]);
         let rec = ecs_start(raw);
         assert!(
-            f.matches_value(&rec) == Some(true),
+            svcshell_cli::baseline::matches_value(&f, &rec) == Some(true),
             "{literal}: the rule holds on {}",
             String::from_utf8_lossy(&rec)
         );
@@ -791,86 +790,4 @@ fn config_carries_the_loaded_rule() {
     assert_eq!(c.rule.format, svcshell::rule::Format::Toml);
     assert_eq!(c.rule.file.as_deref(), Some(latest().as_str()));
     assert!(c.rule.note.is_some());
-}
-
-// --------------------------------------------------------------------------------------------- CLI
-
-fn svcshell(args: &[&str]) -> (i32, String, String) {
-    let o = runner::command(env!("CARGO_BIN_EXE_svcshell"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-#[test]
-fn cli_rule_check_and_show() {
-    let (code, out, _) = svcshell(&["rule", "check", &latest(), &v313(), &export()]);
-    assert_eq!(code, 0, "{out}");
-    assert_eq!(out.lines().count(), 3, "{out}");
-    assert!(out.lines().all(|l| l.contains(": ok: ")), "{out}");
-    let d = tmp("cli");
-    let seq = write(
-        &d,
-        "seq.toml",
-        toml_rule("sequence [process where true]").as_bytes(),
-    );
-    let (code, out, _) = svcshell(&["rule", "check", &latest(), &seq]);
-    assert_eq!(code, 2, "{out}");
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "{out}");
-    assert!(
-        lines[1].starts_with(&format!("{seq}:10:1: query line 1, column 1:")),
-        "{out}"
-    );
-
-    let (code, out, err) = svcshell(&[
-        "rule",
-        "show",
-        "--set",
-        &format!("rule_file={}", export()),
-        "--set",
-        &format!("rule_id={TUNED_ID}"),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    for want in [
-        "name:          System Shells via Services (tuned)",
-        "version:       7",
-        "severity:      high (event.severity 73), risk_score 73",
-        "T1569.002 Service Execution",
-        "not host.name : (\"jump-*.corp.example.org\", \"backup01\")",
-        "winlogbeat_sysmon    derived: ",
-        "as is: host.name",
-        "investigation guide:\n## Triage",
-        "max_alerts=250, alert_window=600s",
-    ] {
-        assert!(out.contains(want), "{want}: {out}");
-    }
-    assert!(err.contains("warning: the rule reads `host.name`"), "{err}");
-    let (code, out, _) = svcshell(&["rule", "show"]);
-    assert_eq!(code, 0);
-    assert!(
-        out.contains("version:       313") && out.contains("## Triage and analysis"),
-        "{out}"
-    );
-    let (code, _, err) = svcshell(&["rule", "show", "--set", &format!("rule_file={seq}")]);
-    assert_eq!(code, 2);
-    assert!(
-        err.contains(&format!("{seq}:10:1: query line 1, column 1")),
-        "{err}"
-    );
-    // replay follows the rule file.
-    let input = write(&d, "in.ndjson", ATTACK);
-    let (code, out, _) = svcshell(&[
-        "replay",
-        "--set",
-        &format!("rule_file={}", latest()),
-        &input,
-    ]);
-    assert_eq!(code, 0);
-    assert!(out.contains("T1569.002"), "{out}");
 }

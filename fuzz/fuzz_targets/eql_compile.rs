@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::arbitrary::{Result as AResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use svcshell::eql::{Document, FieldTable, Pos, Program};
-use svcshell::filter::ValueDoc;
+use svcshell_cli::baseline::ValueDoc;
 use svcshell::Filter;
 
 /// Every field holds these values.

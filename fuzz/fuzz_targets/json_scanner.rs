@@ -1,6 +1,6 @@
 //! The JSON record scanner and `Filter::process`, differentially: on every input the strict scanner accepts
 //! exactly what serde_json accepts as an object; where serde_json reads an object (without duplicate keys),
-//! the verdict equals the independent ECS reference (`sources=ecs`) and `Filter::matches_value` (all
+//! the verdict equals the independent ECS reference (`sources=ecs`) and `svcshell_cli::baseline::matches_value` (all
 //! sources); where it does not, the record passes unchanged (never alerts). Alerts are valid JSON objects
 //! without duplicate keys, and align with their input: every byte outside the alert's splices is the
 //! input's (`fuzzref::align`).
@@ -108,13 +108,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(o.action, Action::Pass);
             assert_eq!(m.action, Action::Pass);
             assert_eq!(s.action, Action::Pass);
-            assert_eq!(f.shapes.matches_value(data), None);
+            assert_eq!(svcshell_cli::baseline::matches_value(&f.shapes, data), None);
         }
         Serde::Duplicates => {}
         Serde::Object(v) => {
             let want = reference_ecs(&v);
             assert_eq!(is_alert(&o.action), want, "ecs verdict differs from the reference");
-            let base = f.shapes.matches_value(data);
+            let base = svcshell_cli::baseline::matches_value(&f.shapes, data);
             assert_eq!(base, Some(is_alert(&s.action)), "verdict differs from matches_value");
         }
     }

@@ -1,7 +1,7 @@
 //! `Filter::process_chunk` on arbitrary bytes: never panics; the output chunk holds the input's records in
 //! order (unreadable ones byte for byte, alerts as readable records carrying the rule id); in tag mode no
 //! record is lost. When the input is a JSON object, it is also encoded as a one-record Fluent Bit chunk and
-//! the chunk's verdict must equal `Filter::matches_value` on the JSON.
+//! the chunk's verdict must equal `svcshell_cli::baseline::matches_value` on the JSON.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -98,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let mut chunk = vec![0x92, 0x92, 0xd7, 0x00, 0x66, 0x41, 0xb0, 0x00, 0, 0, 0, 0, 0x80];
         msgpack::encode(&v, &mut chunk);
-        let want = filters().0.matches_value(data) == Some(true);
+        let want = svcshell_cli::baseline::matches_value(&filters().0, data) == Some(true);
         let (a, _) = check_chunk(&chunk);
         assert_eq!(a == 1, want, "msgpack verdict differs from matches_value on the JSON");
     }

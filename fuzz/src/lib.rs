@@ -17,7 +17,7 @@ pub fn parse_object(data: &[u8]) -> Option<Value> {
 
 /// True when an object of `data` (valid JSON) holds the same decoded key twice (the library's detector).
 pub fn has_duplicate_keys(data: &[u8]) -> bool {
-    svcshell::fuzz::has_duplicate_keys(data)
+    svcshell_cli::fuzz::has_duplicate_keys(data)
 }
 
 /// Every leaf value at dotted `path`: keys are split at their dots (so `{"a.b":x}`, `{"a":{"b":x}}` and

@@ -378,10 +378,10 @@ impl Profiles {
     }
 }
 
-/// Read access to a record's raw values by field-set slot: implemented over scanner hits ([`HitsRaw`]) and
-/// over a parsed `serde_json::Value` ([`ValueRaw`], behind [`crate::Filter::matches_value`]), so both run the
-/// same detection and derivations (which makes the `Value` path a check of the scanner, not of the
-/// derivations). Arrays are any-of (flattened); `null` is missing.
+/// Read access to a record's raw values by field-set slot: implemented over scanner hits ([`HitsRaw`]), and by
+/// callers of [`crate::Filter::verdict_of`] over a record they hold in another form (the `svcshell` command's
+/// serde_json baseline reads a parsed `serde_json::Value` this way), so every reader runs the same detection
+/// and derivations. Arrays are any-of (flattened); `null` is missing.
 pub trait RawRecord {
     /// True when any string value at `slot` satisfies `pred`.
     fn any_str(&self, slot: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool;
@@ -434,71 +434,6 @@ impl RawRecord for HitsRaw<'_> {
             .filter(|h| h.kind != Kind::Array)
             .nth(n)?;
         (h.kind == Kind::Str).then(|| self.hits.text(self.record, h))
-    }
-}
-
-/// A record parsed into a `serde_json::Value`; `paths` are [`Profiles::paths`].
-pub struct ValueRaw<'a> {
-    pub value: &'a serde_json::Value,
-    pub paths: &'a [String],
-}
-
-impl ValueRaw<'_> {
-    fn each<'v>(&'v self, slot: usize, f: &mut dyn FnMut(&'v serde_json::Value) -> bool) -> bool {
-        match self.paths.get(slot) {
-            Some(p) => crate::filter::value_at(self.value, p, f),
-            None => false,
-        }
-    }
-}
-
-impl RawRecord for ValueRaw<'_> {
-    fn any_str(&self, slot: usize, pred: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.each(
-            slot,
-            &mut |v| matches!(v, serde_json::Value::String(s) if pred(s.as_bytes())),
-        )
-    }
-    fn present(&self, slot: usize) -> bool {
-        use serde_json::Value;
-        self.each(slot, &mut |v| {
-            matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
-        })
-    }
-    fn has_object(&self, slot: usize) -> bool {
-        self.each(slot, &mut |v| v.is_object())
-    }
-    fn is_id(&self, slot: usize, id: &[u8]) -> bool {
-        use serde_json::Value;
-        self.each(slot, &mut |v| match v {
-            Value::String(s) => s.as_bytes() == id,
-            Value::Number(n) => n.to_string().as_bytes() == id,
-            _ => false,
-        })
-    }
-    fn count(&self, slot: usize) -> usize {
-        let mut n = 0;
-        self.each(slot, &mut |_| {
-            n += 1;
-            false
-        });
-        n
-    }
-    fn nth_str(&self, slot: usize, n: usize) -> Option<&[u8]> {
-        let mut k = 0;
-        let mut out = None;
-        self.each(slot, &mut |v| {
-            if k == n {
-                out = Some(v);
-                return true;
-            }
-            k += 1;
-            false
-        });
-        match out {
-            Some(serde_json::Value::String(s)) => Some(s.as_bytes()),
-            _ => None,
-        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! (`tests/support/reference.rs`).
 //!
 //! Records: a generated corpus of every shape (`tests/support/gen.rs`, 20,000 records), the recorded events,
-//! the fuzz seeds and fixtures that are JSON objects, and JSON-aware mutants of those (`svcshell::fuzz::Mutator`),
+//! the fuzz seeds and fixtures that are JSON objects, and JSON-aware mutants of those (`svcshell_cli::fuzz::Mutator`),
 //! each under several settings files (defaults; `alerts_only` with an exception and a rule file read beside the
 //! settings; the alert cap). Then the settings file itself: found in the first accessible directory holding one,
 //! refused with svcshell's message (the instantiation traps), and records far beyond Fluent Bit's 8 KB heap.
@@ -93,8 +93,8 @@ fn records() -> &'static Records {
             .collect();
         json_objects_in(&root().join("fuzz/seeds"), &mut seeds);
         json_objects_in(&root().join("tests/data/fixtures"), &mut seeds);
-        let mut m = svcshell::fuzz::Mutator::new(seeds.clone());
-        let mut rng = svcshell::fuzz::Rng::new(17);
+        let mut m = svcshell_cli::fuzz::Mutator::new(seeds.clone());
+        let mut rng = svcshell_cli::fuzz::Rng::new(17);
         let mutants: Vec<Vec<u8>> = (0..10_000)
             .map(|_| {
                 let (b, _) = m.mutant(&mut rng);

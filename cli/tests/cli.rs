@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+#[path = "../../tests/runner/mod.rs"]
 mod runner;
 
 fn bin() -> Command {
@@ -13,7 +14,7 @@ fn bin() -> Command {
 }
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .join("tests/data")
         .join(name)
 }
@@ -582,9 +583,10 @@ fn cli_takes_what_the_plugin_takes() {
 /// subcommand's help lists appears in the page.
 #[test]
 fn docs_name_every_option() {
-    let page =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md"))
-            .unwrap();
+    let page = std::fs::read_to_string(
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("docs/cli.md"),
+    )
+    .unwrap();
     let mut checked = 0;
     for sub in [
         &["replay"][..],

@@ -9,7 +9,9 @@
 
 use std::path::PathBuf;
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
+#[path = "../../tests/runner/mod.rs"]
 mod runner;
 
 use common::generate;

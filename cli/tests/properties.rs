@@ -9,10 +9,12 @@ use std::path::PathBuf;
 
 use svcshell::config::{DefaultValue, PROPERTIES};
 
+#[path = "../../tests/runner/mod.rs"]
 mod runner;
 
 fn read(rel: &str) -> String {
-    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+    std::fs::read_to_string(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rel))
+        .unwrap()
 }
 
 /// `key: values (default: d)[; repeatable]`, the form the header and the CLI help list a property in.

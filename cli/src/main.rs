@@ -294,13 +294,16 @@ fn bench(filter: &Filter, path: &str, passes: usize, baseline_passes: usize) -> 
     for pass in 0..baseline_passes.max(1) {
         let t = Instant::now();
         for l in &lines {
-            let m = std::hint::black_box(filter.matches_value(std::hint::black_box(l)));
+            let m = std::hint::black_box(svcshell_cli::baseline::matches_value(
+                filter,
+                std::hint::black_box(l),
+            ));
             if pass == 0 {
                 let f = filter.matches(l);
                 base_matches += (m == Some(true)) as usize;
                 fast_matches += matches!(f, Ok(true)) as usize;
                 // A key written twice may legitimately differ (serde_json keeps the last value).
-                disagree += (m != f.ok() && !svcshell::fuzz::has_duplicate_keys(l)) as usize;
+                disagree += (m != f.ok() && !svcshell_cli::fuzz::has_duplicate_keys(l)) as usize;
             }
         }
         base_times.push(t.elapsed());
@@ -470,7 +473,7 @@ fn read_seeds(files: &[String]) -> io::Result<Vec<Vec<u8>>> {
 fn fuzz(
     filter: &Filter,
     files: &[String],
-    opts: svcshell::fuzz::Options,
+    opts: svcshell_cli::fuzz::Options,
     out: &str,
 ) -> io::Result<()> {
     let seeds = read_seeds(files)?;
@@ -491,9 +494,9 @@ fn fuzz(
         "svcshell fuzz: {n_seeds} seed records, seed={}, for {:?}",
         opts.seed, opts.duration
     );
-    let report = svcshell::fuzz::run(filter, seeds, opts, &mut |rec, finding, names| {
+    let report = svcshell_cli::fuzz::run(filter, seeds, opts, &mut |rec, finding, names| {
         let mut why = finding.to_string();
-        if finding.kind == svcshell::fuzz::FindingKind::Panic {
+        if finding.kind == svcshell_cli::fuzz::FindingKind::Panic {
             if let Some(at) = LAST_PANIC.lock().ok().and_then(|mut p| p.take()) {
                 why.push_str(&format!(" (at {at})"));
             }
@@ -796,7 +799,7 @@ fn main() -> ExitCode {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(1, |d| d.as_nanos() as u64)
             });
-            let opts = svcshell::fuzz::Options {
+            let opts = svcshell_cli::fuzz::Options {
                 duration: Duration::from_secs(secs),
                 seed,
                 max_mutants: *max_mutants,

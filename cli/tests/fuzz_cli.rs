@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../tests/runner/mod.rs"]
 mod runner;
 
 fn bin() -> Command {
@@ -12,7 +13,7 @@ fn bin() -> Command {
 }
 
 fn events() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/events.ndjson")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("tests/data/events.ndjson")
 }
 
 /// A fresh scratch directory under the target directory.

@@ -25,12 +25,13 @@ use svcshell::ffi::{
 };
 use svcshell::{Action, Filter, Outcome};
 
+#[path = "../../tests/runner/mod.rs"]
 mod runner;
 
 /// tests/data/events.ndjson line 2: `services.exe` starting `cmd.exe` (an alert).
 fn base() -> Vec<u8> {
     let all = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.."),
         "/tests/data/events.ndjson"
     ))
     .expect("events.ndjson");
@@ -593,9 +594,24 @@ fn catalogue_same_verdict_through_rust_c_and_cli() {
         let object = serde_json::from_slice::<Value>(&c.rec).is_ok_and(|v| v.is_object());
         assert_eq!(object, c.want != Want::Reject, "catalogue: {}", c.name);
         match c.want {
-            Want::Alert => assert_eq!(baseline.matches_value(&c.rec), Some(true), "{}", c.name),
-            Want::NoAlert => assert_eq!(baseline.matches_value(&c.rec), Some(false), "{}", c.name),
-            Want::Reject => assert_eq!(baseline.matches_value(&c.rec), None, "{}", c.name),
+            Want::Alert => assert_eq!(
+                svcshell_cli::baseline::matches_value(&baseline, &c.rec),
+                Some(true),
+                "{}",
+                c.name
+            ),
+            Want::NoAlert => assert_eq!(
+                svcshell_cli::baseline::matches_value(&baseline, &c.rec),
+                Some(false),
+                "{}",
+                c.name
+            ),
+            Want::Reject => assert_eq!(
+                svcshell_cli::baseline::matches_value(&baseline, &c.rec),
+                None,
+                "{}",
+                c.name
+            ),
             Want::Either => {}
         }
     }

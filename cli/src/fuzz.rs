@@ -1,6 +1,6 @@
 //! Mutation fuzzing of the filter on a user's own recorded events (`svcshell fuzz`): every mutant of the
 //! seed records goes through [`Filter::process`] (inside `catch_unwind`) and through the serde_json
-//! baseline [`Filter::matches_value`] (same rule, exceptions and source profiles on a `Value`), and any panic
+//! baseline [`crate::baseline::matches_value`] (same rule, exceptions and source profiles on a `Value`), and any panic
 //! or disagreement is a finding.
 //!
 //! Mutations are of two kinds:
@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::config::Validate;
-use crate::{Action, Filter};
+use svcshell::config::Validate;
+use svcshell::{Action, Filter};
 
 /// SplitMix64: small, fast, deterministic, good enough to pick mutations.
 #[derive(Debug, Clone)]
@@ -752,11 +752,13 @@ pub fn check(filter: &Filter, rec: &[u8]) -> Result<Class, Finding> {
         kind: FindingKind::Panic,
         detail: format!("Filter::process: {}", panic_text(&*p)),
     })?;
-    let base =
-        catch_unwind(AssertUnwindSafe(|| filter.matches_value(rec))).map_err(|p| Finding {
-            kind: FindingKind::Panic,
-            detail: format!("Filter::matches_value: {}", panic_text(&*p)),
-        })?;
+    let base = catch_unwind(AssertUnwindSafe(|| {
+        crate::baseline::matches_value(filter, rec)
+    }))
+    .map_err(|p| Finding {
+        kind: FindingKind::Panic,
+        detail: format!("baseline::matches_value: {}", panic_text(&*p)),
+    })?;
     let alert = matches!(fast.action, Action::Alert(_));
     let err = |kind, detail: String| Err(Finding { kind, detail });
     if let Action::Alert(out) = &fast.action {
