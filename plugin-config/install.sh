@@ -38,7 +38,7 @@ if [ "$(uname -m)" = x86_64 ] && [ "${SVCSHELL_PLAIN_BUILD:-}" != 1 ] && command
     (cd "$repo" && cargo zigbuild --release --lib --target x86_64-unknown-linux-gnu.2.28)
     lib=$target_dir/x86_64-unknown-linux-gnu/release/libsvcshell.so
 else
-    (cd "$repo" && cargo build --release)
+    (cd "$repo" && cargo build --release --lib)
     lib=$target_dir/release/libsvcshell.so
 fi
 test -f "$lib" || { echo "install.sh: $lib not found" >&2; exit 1; }
