@@ -12,8 +12,8 @@
  * the library with dlopen()/dlsym(). The same test also checks that the functions named here and the `svcshell_*`
  * symbols exported by src/ffi/ are the same list. tests/header_abi.rs generates the declarations of src/ffi/
  * with cbindgen and compiles them with this header, so a prototype, struct layout or result code that differs
- * from the Rust code is a compile error; cli/tests/properties.rs keeps the property list below equal to the library's
- * property table. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
+ * from the Rust code is a compile error; cli/tests/properties.rs keeps the property list below equal to the
+ * library's property table. tests/c/valgrind.sh runs the C programs under Valgrind in CI.
  *
  * Linking:    cc host.c -I include -L <dir of libsvcshell.so> -lsvcshell -Wl,-rpath,<that dir>
  * Loading:    dlopen("libsvcshell.so", RTLD_NOW | RTLD_LOCAL), then dlsym() each function by name.
