@@ -14,10 +14,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::support::gen::{self, Rates, Rng};
 use common::support::reference::{self, Fields, Shape};
+use common::{rule_path, toml_rule, write};
 use serde_json::{json, Value};
 use svcshell::filter::ChunkResult;
 use svcshell::record::msgpack;
@@ -26,14 +27,6 @@ use svcshell::{Action, Config, Filter};
 const V313_ID: &str = "0022d47d-39c7-4f69-a232-4fe9dc7a3acd";
 const TUNED_ID: &str = "b7e3c1a0-5d2f-4e8a-9c61-2f0d4a6b8e17";
 const DC_ID: &str = "e41c9a27-0b6d-4f3e-8a5c-93d2b7f10c66";
-
-fn rules_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules")
-}
-
-fn rule_path(name: &str) -> String {
-    rules_dir().join(name).to_string_lossy().into_owned()
-}
 
 fn latest() -> String {
     rule_path("persistence_system_shells_via_services.latest.toml")
@@ -470,19 +463,6 @@ fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("svcshell-rules-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// A detection-rules TOML holding `query` (as a literal multi-line string, starting on line 9).
-fn toml_rule(query: &str) -> String {
-    format!(
-        "[metadata]\ncreation_date = \"2026/01/01\"\n\n[rule]\nauthor = [\"Test\"]\ndescription = \"d\"\nname = \"t\"\nrisk_score = 21\nquery = '''\n{query}\n'''\nrule_id = \"11111111-2222-3333-4444-555555555555\"\nseverity = \"low\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
-    )
-}
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
 }
 
 fn refusal(path: &str, rule_id: Option<&str>) -> String {

@@ -1,20 +1,17 @@
 //! `svcshell rule check`, `svcshell rule show` and `replay` with a rule file: the command's face of the rules
 //! as data (the library's side is `tests/rules.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
 #[path = "../../tests/runner/mod.rs"]
 mod runner;
 
+use common::{rule_path, toml_rule, write};
+
 const TUNED_ID: &str = "b7e3c1a0-5d2f-4e8a-9c61-2f0d4a6b8e17";
 const ATTACK: &[u8] = br#"{"@timestamp":"2026-05-04T10:00:00Z","event":{"category":["process"],"type":["start"]},"host":{"name":"ws-1","os":{"type":"windows"}},"process":{"name":"cmd.exe","args":["cmd.exe","/c","whoami"],"parent":{"name":"services.exe"}}}"#;
-
-fn rule_path(name: &str) -> String {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules"))
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn latest() -> String {
     rule_path("persistence_system_shells_via_services.latest.toml")
@@ -32,19 +29,6 @@ fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("svcshell-rule-cmd-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// A detection-rules TOML holding `query` (as a literal multi-line string, starting on line 9).
-fn toml_rule(query: &str) -> String {
-    format!(
-        "[metadata]\ncreation_date = \"2026/01/01\"\n\n[rule]\nauthor = [\"Test\"]\ndescription = \"d\"\nname = \"t\"\nrisk_score = 21\nquery = '''\n{query}\n'''\nrule_id = \"11111111-2222-3333-4444-555555555555\"\nseverity = \"low\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
-    )
-}
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
 }
 
 fn svcshell(args: &[&str]) -> (i32, String, String) {

@@ -6,7 +6,7 @@
 #[path = "../support/mod.rs"]
 pub mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use support::gen::{self, Rates};
@@ -89,4 +89,40 @@ pub fn decode_msgpack(b: &[u8], i: &mut usize) -> Value {
             Value::Null
         }
     }
+}
+
+/// The repository's root (the workspace's, where `Cargo.lock` is), for the library's tests and the command's
+/// (`cli/tests`) alike.
+pub fn repo() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match dir.join("Cargo.lock").exists() {
+        true => dir.to_path_buf(),
+        false => dir
+            .parent()
+            .expect("cli/ is in the repository")
+            .to_path_buf(),
+    }
+}
+
+/// The path of `name` in the repository's `rules/` directory (Elastic's rule files and a tuned Kibana export).
+pub fn rule_path(name: &str) -> String {
+    repo()
+        .join("rules")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A detection-rules TOML holding `query` (as a literal multi-line string, starting on line 9).
+pub fn toml_rule(query: &str) -> String {
+    format!(
+        "[metadata]\ncreation_date = \"2026/01/01\"\n\n[rule]\nauthor = [\"Test\"]\ndescription = \"d\"\nname = \"t\"\nrisk_score = 21\nquery = '''\n{query}\n'''\nrule_id = \"11111111-2222-3333-4444-555555555555\"\nseverity = \"low\"\ntype = \"eql\"\nlanguage = \"eql\"\n"
+    )
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
 }
