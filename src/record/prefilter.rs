@@ -189,6 +189,20 @@ impl Path {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The search loops the last [`Needle::find`] on this thread entered, in order (unit tests only: they check
+    /// that each path runs its own loops, and only those).
+    static LOOPS: std::cell::RefCell<Vec<Path>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Notes (in unit tests only) that [`Needle::find`] entered the loop of `path`.
+#[inline(always)]
+fn entered(#[allow(unused_variables)] path: Path) {
+    #[cfg(test)]
+    LOOPS.with(|l| l.borrow_mut().push(path));
+}
+
 impl Needle {
     fn new(needle: &[u8]) -> Option<Needle> {
         Needle::with_path(needle, Path::detect())
@@ -257,10 +271,13 @@ impl Needle {
         let last = rec.len() - m; // last candidate start
         #[allow(unused_mut)] // only the vector loops move it
         let mut at = 0usize;
+        #[cfg(test)]
+        LOOPS.with(|l| l.borrow_mut().clear());
         // The vector loops stop at the first block with candidate positions; they are verified out here, so
         // that the loops hold their constants in registers (a call inside would spill them).
         #[cfg(target_arch = "x86_64")]
         if self.path >= Path::Avx512 {
+            entered(Path::Avx512);
             // SAFETY: the path is `Avx512` only where AVX-512BW was detected at run time (`Path::detect`, or a
             // test that checked first).
             match self.drive(rec, at, 64, |from| unsafe {
@@ -272,6 +289,7 @@ impl Needle {
         }
         #[cfg(target_arch = "x86_64")]
         if self.path >= Path::Avx2 {
+            entered(Path::Avx2);
             // SAFETY: the path is `Avx2` or wider only where AVX2 was detected at run time (`Path::detect`, or a
             // test that checked first; AVX-512BW machines have it too).
             match self.drive(rec, at, 32, |from| unsafe {
@@ -283,6 +301,7 @@ impl Needle {
         }
         #[cfg(target_arch = "x86_64")]
         if self.path >= Path::Vector16 {
+            entered(Path::Vector16);
             use std::arch::x86_64::*;
             let [(b1, c1), (b2, c2)] = self.anchors();
             // SAFETY: SSE2 is part of the x86-64 baseline; these only build constants.
@@ -316,6 +335,7 @@ impl Needle {
         }
         #[cfg(target_arch = "aarch64")]
         if self.path >= Path::Vector16 {
+            entered(Path::Vector16);
             // SAFETY: NEON is part of the aarch64 baseline: every aarch64 target Rust builds for enables it, so
             // the CPU has it.
             match self.drive(rec, at, 16, |from| unsafe {
@@ -325,6 +345,7 @@ impl Needle {
                 Err(next) => at = next,
             }
         }
+        entered(Path::Portable);
         self.find_portable(rec, at)
     }
 
@@ -506,7 +527,7 @@ fn lanes(mut word: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Needle, Path, Prefilter};
+    use super::{Needle, Path, Prefilter, LOOPS};
     use proptest::prelude::*;
 
     fn one(needle: &[u8]) -> Prefilter {
@@ -651,6 +672,20 @@ mod tests {
             "the widest is what `new` picks"
         );
         eprintln!("prefilter search paths tested here: {p:?}");
+    }
+
+    /// Each path enters its own loop and every narrower one, widest first, then the portable loop; never a
+    /// wider one (which could use instructions the CPU lacks).
+    #[test]
+    fn each_path_runs_its_own_loops_and_the_narrower_ones() {
+        let hay = [b'a'; 300];
+        for n in widths(b"services.exe") {
+            assert_eq!(n.find(&hay), None);
+            // `paths()` is narrowest first and starts with the portable loop.
+            let mut want: Vec<Path> = paths().into_iter().filter(|&p| p <= n.path).collect();
+            want.reverse();
+            assert_eq!(LOOPS.with(|l| l.borrow().clone()), want, "{:?}", n.path);
+        }
     }
 
     /// The rule's literals and short or punctuation-anchored ones (an anchor that is not a letter is compared
