@@ -194,6 +194,9 @@ thread_local! {
     /// The search loops the last [`Needle::find`] on this thread entered, in order (unit tests only: they check
     /// that each path runs its own loops, and only those).
     static LOOPS: std::cell::RefCell<Vec<Path>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// How many positions [`Needle::verify`] compared with the whole needle on this thread (unit tests only:
+    /// they check that every loop verifies exactly the positions where both anchors match, no more).
+    static VERIFIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Notes (in unit tests only) that [`Needle::find`] entered the loop of `path`.
@@ -248,6 +251,8 @@ impl Needle {
 
     #[inline]
     fn verify(&self, rec: &[u8], at: usize) -> bool {
+        #[cfg(test)]
+        VERIFIED.with(|v| v.set(v.get() + 1));
         rec.get(at..at + self.needle.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(&self.needle))
     }
@@ -527,7 +532,7 @@ fn lanes(mut word: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Needle, Path, Prefilter, LOOPS};
+    use super::{Needle, Path, Prefilter, LOOPS, VERIFIED};
     use proptest::prelude::*;
 
     fn one(needle: &[u8]) -> Prefilter {
@@ -674,6 +679,21 @@ mod tests {
         eprintln!("prefilter search paths tested here: {p:?}");
     }
 
+    /// How many positions from `from` up to `found` (or the last possible start) have both anchor bytes of `n`
+    /// (ASCII case-insensitively): what a search loop must verify, no more, no fewer.
+    fn anchored(n: &Needle, hay: &[u8], from: usize, found: Option<usize>) -> usize {
+        let Some(last) = hay.len().checked_sub(n.needle.len()) else {
+            return 0;
+        };
+        let end = found.unwrap_or(last);
+        let (b1, b2) = (n.needle[n.i1], n.needle[n.i2]);
+        (from..=end)
+            .filter(|&k| {
+                hay[k + n.i1].to_ascii_lowercase() == b1 && hay[k + n.i2].to_ascii_lowercase() == b2
+            })
+            .count()
+    }
+
     /// Each path enters its own loop and every narrower one, widest first, then the portable loop; never a
     /// wider one (which could use instructions the CPU lacks).
     #[test]
@@ -728,10 +748,16 @@ mod tests {
                 }
             }
             for n in widths(needle) {
-                prop_assert_eq!(n.find(&hay), naive_find(&hay, needle, 0), "{:?}", n.path);
+                VERIFIED.with(|v| v.set(0));
+                let found = n.find(&hay);
+                prop_assert_eq!(found, naive_find(&hay, needle, 0), "{:?}", n.path);
+                prop_assert_eq!(VERIFIED.with(|v| v.get()), anchored(&n, &hay, 0, found), "{:?}", n.path);
             }
             let n = Needle::with_path(needle, Path::Portable).unwrap();
-            prop_assert_eq!(n.find_portable(&hay, from), naive_find(&hay, needle, from));
+            VERIFIED.with(|v| v.set(0));
+            let found = n.find_portable(&hay, from);
+            prop_assert_eq!(found, naive_find(&hay, needle, from));
+            prop_assert_eq!(VERIFIED.with(|v| v.get()), anchored(&n, &hay, from, found));
         }
     }
 
