@@ -694,6 +694,85 @@ mod tests {
             .count()
     }
 
+    /// Memory the test may read up to a page that it may not: a haystack placed to end at that page makes any
+    /// read past the record's end fault (the loops' bounds are what keep their 16-, 32- and 64-byte loads inside
+    /// the record; a wrong bound reads on without changing any answer).
+    #[cfg(unix)]
+    struct Fenced {
+        base: *mut u8,
+        page: usize,
+    }
+
+    #[cfg(unix)]
+    impl Fenced {
+        fn new() -> Fenced {
+            // SAFETY: sysconf has no preconditions.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+            // SAFETY: an anonymous private mapping of two pages, checked below; nothing else refers to it.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    2 * page,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(base, libc::MAP_FAILED);
+            let base = base as *mut u8;
+            // SAFETY: the second page of the mapping just made.
+            let r = unsafe { libc::mprotect(base.add(page) as *mut _, page, libc::PROT_NONE) };
+            assert_eq!(r, 0);
+            Fenced { base, page }
+        }
+
+        /// `data` copied to end exactly where the unreadable page begins.
+        fn place(&mut self, data: &[u8]) -> &[u8] {
+            assert!(data.len() <= self.page);
+            // SAFETY: the last `data.len()` bytes of the first (readable, writable) page, which `&mut self`
+            // holds alone; the returned slice borrows `self`, so the next `place` cannot overwrite it in use.
+            unsafe {
+                let start = self.base.add(self.page - data.len());
+                std::ptr::copy_nonoverlapping(data.as_ptr(), start, data.len());
+                std::slice::from_raw_parts(start, data.len())
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    impl Drop for Fenced {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `new`, no longer borrowed (`place`'s slices borrow `self`).
+            unsafe { libc::munmap(self.base as *mut _, 2 * self.page) };
+        }
+    }
+
+    /// No path reads past the record's end: haystacks of every length up to a few blocks, ending at an
+    /// unreadable page, with and without the needle at the very end.
+    #[cfg(unix)]
+    #[test]
+    fn no_path_reads_past_the_record() {
+        let mut fence = Fenced::new();
+        for needle in NEEDLES {
+            let needle = needle.as_bytes();
+            for len in 0..200 {
+                for tail in [false, true] {
+                    let mut data: Vec<u8> =
+                        (0..len).map(|k| needle[k % needle.len()] ^ 0x20).collect();
+                    if tail && len >= needle.len() {
+                        data[len - needle.len()..].copy_from_slice(needle);
+                    }
+                    let want = naive_find(&data, needle, 0);
+                    let hay = fence.place(&data);
+                    for n in widths(needle) {
+                        assert_eq!(n.find(hay), want, "{:?} len {len}", n.path);
+                    }
+                }
+            }
+        }
+    }
+
     /// Each path enters its own loop and every narrower one, widest first, then the portable loop; never a
     /// wider one (which could use instructions the CPU lacks).
     #[test]
