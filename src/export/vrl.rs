@@ -97,9 +97,17 @@ pub fn program(filter: &Filter) -> Result<String, String> {
     }
     o += "# Regenerate it rather than edit it. Stateless: no max_alerts cap (see Vector's throttle).\n";
     // The walk.
+    // The tables as parsed JSON, not VRL object literals: their type is then "an object", which keeps VRL's
+    // type checking of the unrolled walk fast (literals' exact types make compiling take many seconds).
     let obj = |ks: &[String], v: &str| {
-        let body: Vec<String> = ks.iter().map(|k| format!("{}: {v}", string(k))).collect();
-        format!("{{{}}}", body.join(", "))
+        let body: Vec<String> = ks
+            .iter()
+            .map(|k| format!("{}: {v}", serde_json::Value::from(k.as_str())))
+            .collect();
+        format!(
+            "object(parse_json!({})) ?? {{}}",
+            string(&format!("{{{}}}", body.join(", ")))
+        )
     };
     let _ = writeln!(o, "sv_want = {}", obj(&want, "true"));
     let _ = writeln!(o, "sv_pre = {}", obj(&prefixes, "true"));
