@@ -340,10 +340,11 @@ fn check_vector(name: &str, props: &[(&str, &str)]) -> usize {
     failures
 }
 
-/// `vrl-check bench [RECORDS]`: the cost per record of the exported program (every shape; tag mode) against
+/// `vrl-check bench [RECORDS [FILE]]`: the cost per record of the exported program (every shape; tag mode; or
+/// the program in FILE) against
 /// a no-op remap program, both run as `vrl_out` runs them, over generated records of every shape (release
 /// build: `cargo run --release -- bench`). Prints ns per record for each and the difference.
-fn bench(n: usize) {
+fn bench(n: usize, file: Option<&String>) {
     let shapes = support::reference::Shape::ALL;
     let rates = support::gen::Rates {
         process: 0.8,
@@ -358,7 +359,10 @@ fn bench(n: usize) {
         .filter(Json::is_object)
         .collect();
     let filter = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
-    let src = svcshell::export::vrl::program(&filter).unwrap();
+    let src = match file {
+        Some(f) => std::fs::read_to_string(f).expect("FILE"),
+        None => svcshell::export::vrl::program(&filter).unwrap(),
+    };
     let fns = vrl::stdlib::all();
     let exported = vrl::compiler::compile(&src, &fns).unwrap().program;
     let noop = vrl::compiler::compile(".", &fns).unwrap().program;
@@ -419,7 +423,10 @@ fn main() {
         return;
     }
     if args.get(1).map(String::as_str) == Some("bench") {
-        bench(args.get(2).map_or(20_000, |a| a.parse().expect("RECORDS")));
+        bench(
+            args.get(2).map_or(20_000, |a| a.parse().expect("RECORDS")),
+            args.get(3),
+        );
         return;
     }
     let n: usize = args.get(1).map_or(20_000, |a| a.parse().expect("RECORDS"));
