@@ -503,7 +503,10 @@ fn derive(o: &mut String, shapes: &[Shape]) {
         present("process.name"),
         present("process.parent.name")
     );
-    if en(Shape::Ecs) {
+    if !en(Shape::Ecs) {
+        // An ECS record when `ecs` is not enabled: no shape (VRL allows no empty block).
+        o.push_str("  sv_shape = \"\"\n");
+    } else {
         o.push_str("  sv_shape = \"ecs\"\n");
         for (k, f) in ECS_FIELDS.iter().enumerate() {
             let _ = writeln!(o, "  {} = {}", DERIVED[k], strs(f));
