@@ -10,7 +10,7 @@
 //! mutants of all of those (`svcshell::fuzz::Mutator`). Each is checked under several configurations
 //! (the embedded rule; a loaded rule file with wildcards; an exception with `mode=alerts_only`). Usage:
 //! `vrl-check [RECORDS] [SEED] [MUTANTS] [CONFIG]` (default 20000 generated records, RECORDS/2 mutants, every
-//! configuration; CONFIG runs only the configuration of that name).
+//! configuration; CONFIG runs only the configuration of that name, or `samples` the single-shape ones).
 //! The `svcshell export vector` fragment is checked for each configuration too (see [`check_vector`]).
 //! `vrl-check bench [RECORDS]` measures the program's cost per record; `vrl-check compile FILE` prints a VRL
 //! program's diagnostics. Exit status 1 on any difference.
@@ -536,7 +536,16 @@ fn main() {
         check(name, &props, &lines, &mut t);
         t.diffs += check_vector(name, &props);
     }
-    if only.is_empty() {
+    if only.is_empty() || only == "samples" {
+        // Each shape alone (the program differs by `sources`: a record of a shape not enabled gets no shape),
+        // on a sample of the records.
+        let step = (lines.len() / 3000).max(1);
+        let sample: Vec<(String, Vec<u8>)> = lines.iter().step_by(step).cloned().collect();
+        for shape in svcshell::source::Shape::ALL {
+            let name = format!("sources={}, tag, sample", shape.name());
+            let props = [("sources", shape.name()), ("max_alerts", "0")];
+            check(&name, &props, &sample, &mut t);
+        }
         // The default cap: the throttle on the alert route.
         t.diffs += check_vector("every shape, default cap", &[]);
     }
