@@ -389,6 +389,86 @@ fn bench(n: usize, file: Option<&String>) {
     );
 }
 
+/// Winlogbeat records (svcshell's shape `winlogbeat_*`, nested keys only) as Vector's `windows_event_log` source writes the
+/// same event (System values top-level in snake_case, `event_id` an integer, named data in `event_data`):
+/// the program's verdict on the twin must be its verdict on the Winlogbeat record, and svcshell's on both.
+/// Returns (twins, alerts, differences).
+fn check_twins(lines: &[(String, Vec<u8>)]) -> (usize, usize, usize) {
+    let filter = Filter::from_properties(&[("max_alerts", "0")]).unwrap();
+    let src = svcshell::export::vrl::program(&filter).unwrap();
+    let program = vrl::compiler::compile(&src, &vrl::stdlib::all())
+        .unwrap()
+        .program;
+    let verdict = |v: &Json| -> Option<bool> {
+        match run_program(
+            &program,
+            Value::from(v.clone()),
+            Value::Object(BTreeMap::new()),
+        ) {
+            Ok(Some((_, meta, _))) => Some(
+                matches!(&meta, Value::Object(m) if m.get("svcshell_alert") == Some(&Value::Boolean(true))),
+            ),
+            _ => None,
+        }
+    };
+    let (mut n, mut alerts, mut diffs) = (0, 0, 0);
+    for (what, line) in lines {
+        let Ok(w) = serde_json::from_slice::<Json>(line) else {
+            continue;
+        };
+        let wl = &w["winlog"];
+        // Only nested records: a dotted key (`winlog.event_data.Image`) is not rewritten here.
+        fn dotted(v: &Json) -> bool {
+            match v {
+                Json::Object(m) => m.iter().any(|(k, c)| k.contains('.') || dotted(c)),
+                Json::Array(a) => a.iter().any(dotted),
+                _ => false,
+            }
+        }
+        let winlogbeat = filter
+            .explain(line)
+            .is_ok_and(|e| e.shape.is_some_and(|s| s.starts_with("winlogbeat_")));
+        if !winlogbeat
+            || !wl["channel"].is_string()
+            || dotted(&w)
+            || svcshell::fuzz::has_duplicate_keys(line)
+        {
+            continue;
+        }
+        let mut v = serde_json::json!({
+            "message": w["message"], "channel": wl["channel"], "provider_name": wl["provider_name"],
+            "computer": wl["computer_name"], "record_id": wl["record_id"],
+            "event_id": wl["event_id"].as_str().and_then(|s| s.parse::<u64>().ok()).map_or_else(|| wl["event_id"].clone(), Json::from),
+        });
+        if !v["provider_name"].is_string() {
+            v["provider_name"] = Json::from("Microsoft-Windows-Sysmon");
+        }
+        if let Some(d) = wl.get("event_data") {
+            v["event_data"] = d.clone();
+        }
+        if let Some(os) = w.get("host").and_then(|h| h.get("os")) {
+            v["host"] = serde_json::json!({ "os": os });
+        }
+        let twin = v.to_string();
+        let want = filter.matches(line).ok();
+        let got = (
+            verdict(&w),
+            verdict(&v),
+            filter.matches(twin.as_bytes()).ok(),
+        );
+        n += 1;
+        if got != (want, want, want) {
+            diffs += 1;
+            if diffs <= 5 {
+                eprintln!("twin of {what} differs: svcshell {want:?}, (vrl, vrl on the twin, svcshell on the twin) {got:?}\n  {twin}");
+            }
+        } else if want == Some(true) {
+            alerts += 1;
+        }
+    }
+    (n, alerts, diffs)
+}
+
 fn json_objects_in(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
@@ -535,6 +615,11 @@ fn main() {
         }
         check(name, &props, &lines, &mut t);
         t.diffs += check_vector(name, &props);
+    }
+    if only.is_empty() || only == "twins" {
+        let (n, alerts, diffs) = check_twins(&lines);
+        println!("vector_winevtlog twins of Winlogbeat records: {n} pairs, {alerts} alerts, {diffs} differences");
+        t.diffs += diffs + usize::from(alerts == 0);
     }
     if only.is_empty() || only == "samples" {
         // Each shape alone (the program differs by `sources`: a record of a shape not enabled gets no shape),
