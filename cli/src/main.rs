@@ -2,7 +2,7 @@
 //! serde_json `Value` baseline, `explain` why records did or did not alert, `fuzz` it with mutants of the
 //! user's own recorded events against the same baseline; `rule show` prints the rule in effect and `rule check`
 //! checks rule files (as `rule_file` would load them) for detection engineers' own CI; `export vrl` writes the
-//! rule as a VRL program for Vector's `remap` transform.
+//! rule as a VRL program for Vector's `remap` transform, `export vector` a Vector config fragment around it.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
@@ -67,9 +67,18 @@ enum RuleCmd {
 
 #[derive(Subcommand)]
 enum ExportCmd {
-    /// Write the rule (with its exceptions and mode) as a VRL program for Vector's `remap` transform to
-    /// stdout. Covers `--set sources=ecs` only so far (docs/vector.md).
+    /// Write the rule (with its exceptions, sources and mode) as a VRL program for Vector's `remap` transform
+    /// to stdout (docs/vector.md).
     Vrl {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Write a vector.yaml fragment to stdout: the VRL program as a `remap` transform, a `route` for its
+    /// alerts, a `throttle` for the alert cap, and unit tests from the bundled recorded events (docs/vector.md).
+    Vector {
+        /// The component(s) feeding the remap transform (its `inputs`).
+        #[arg(long, default_value = "events")]
+        input: String,
         #[command(flatten)]
         settings: Settings,
     },
@@ -77,7 +86,7 @@ enum ExportCmd {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Export the rule for pipelines that cannot load svcshell (Vector: VRL).
+    /// Export the rule for pipelines that cannot load svcshell (Vector: VRL, a Vector config).
     Export {
         #[command(subcommand)]
         cmd: ExportCmd,
@@ -576,6 +585,12 @@ fn export_vrl(filter: &Filter) -> io::Result<()> {
     io::stdout().lock().write_all(program.as_bytes())
 }
 
+/// `export vector`: the Vector config fragment on stdout.
+fn export_vector(filter: &Filter, input: &str) -> io::Result<()> {
+    let config = svcshell::export::vector::config(filter, input).map_err(io::Error::other)?;
+    io::stdout().lock().write_all(config.as_bytes())
+}
+
 /// `rule check`: each file loaded as `rule_file` would load it, every rule of it compiled into a filter.
 fn rule_check(files: &[String]) -> ExitCode {
     let mut refused = 0;
@@ -760,6 +775,9 @@ fn main() -> ExitCode {
         Cmd::Export {
             cmd: ExportCmd::Vrl { settings },
         } => (settings, Box::new(export_vrl)),
+        Cmd::Export {
+            cmd: ExportCmd::Vector { settings, input },
+        } => (settings, Box::new(move |f| export_vector(f, input))),
         Cmd::Replay { settings, files } => (settings, Box::new(move |f| replay(f, files))),
         Cmd::Bench {
             settings,

@@ -308,7 +308,7 @@ fn blank_lines_hold_no_record_in_every_subcommand_as_in_the_c_api() {
 }
 
 #[test]
-fn export_vrl_writes_a_program_for_ecs_and_refuses_the_shapes_it_cannot_export() {
+fn export_vrl_writes_a_program_for_the_configured_shapes() {
     // The program's verdicts are checked against the library by `vrl-check/` (it needs the vrl crate); here:
     // the command's contract.
     let out = bin()
@@ -331,25 +331,81 @@ fn export_vrl_writes_a_program_for_ecs_and_refuses_the_shapes_it_cannot_export()
         vrl.contains("[sS][eE][rR][vV][iI][cC][eE][sS]\\.[eE][xX][eE]"),
         "{vrl}"
     );
-    // Raw shapes are not exported yet: every other `sources` value is refused, the default included.
-    for set in [
-        None,
-        Some("sources=ecs,winlogbeat_sysmon"),
-        Some("sources=vector_winevtlog"),
-    ] {
+    // `sources` decides which shapes the program recognises: the raw shapes' keys appear only when enabled.
+    let program = |set: Option<&str>| {
         let mut c = bin();
         c.args(["export", "vrl"]);
         if let Some(s) = set {
             c.args(["--set", s]);
         }
         let out = c.output().unwrap();
-        assert!(!out.status.success(), "{set:?}");
-        assert!(out.stdout.is_empty(), "{set:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("sources=ecs"),
-            "{set:?}"
-        );
+        assert!(out.status.success(), "{set:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let every = program(None);
+    for key in [
+        "\"winlog.channel\"",
+        "\"Event.System.Channel\"",
+        "\"StringInserts\"",
+        "\"meta.event.name\"",
+        "\"properties.ActionType\"",
+        "\"event_simpleName\"",
+        "\"provider_name\"",
+    ] {
+        assert!(every.contains(key), "{key} read by default");
+        assert!(!vrl.contains(key), "{key} not read with sources=ecs");
     }
+    let vector = program(Some("sources=vector_winevtlog"));
+    assert!(vector.contains("sources: vector_winevtlog,"), "{vector}");
+    assert!(vector.contains("\"event_data.CommandLine\""), "{vector}");
+    assert!(!vector.contains("\"winlog.channel\""), "{vector}");
+    // An unknown source is refused like the filter refuses it.
+    let out = bin()
+        .args(["export", "vrl", "--set", "sources=ecs,nosuch"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn export_vector_writes_the_remap_route_throttle_and_unit_tests() {
+    // The fragment's unit tests are run (without a Vector binary) by `vrl-check/`; here: the command's contract.
+    let (code, yaml, err) = run(&["export", "vector", "--input", "win_logs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        yaml.contains("    type: remap\n    inputs: [\"win_logs\"]"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("    type: route\n"), "{yaml}");
+    assert!(yaml.contains("%svcshell_alert == true"), "{yaml}");
+    // The default cap (the rule's max_signals per interval) as a throttle on the alert route.
+    assert!(
+        yaml.contains("    type: throttle\n    inputs: [svcshell_route.alert]\n    threshold: 100\n    window_secs: 300\n"),
+        "{yaml}"
+    );
+    let events = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/events.ndjson"),
+    )
+    .unwrap();
+    assert_eq!(
+        yaml.matches("\n  - name: ").count(),
+        events
+            .lines()
+            .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v.is_object()))
+            .count(),
+        "one unit test per recorded event that is a JSON object"
+    );
+    assert!(yaml.contains("extract_from: svcshell_alerts\n"), "{yaml}");
+    // No cap: no throttle, the alerts leave by the route.
+    let (code, yaml, _) = run(&["export", "vector", "--set", "max_alerts=0"]);
+    assert_eq!(code, 0);
+    assert!(!yaml.contains("type: throttle"), "{yaml}");
+    assert!(
+        yaml.contains("extract_from: svcshell_route.alert\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("    inputs: [\"events\"]"), "{yaml}");
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -524,6 +580,7 @@ fn every_argument_is_described() {
         &["rule", "show"],
         &["rule", "check"],
         &["export", "vrl"],
+        &["export", "vector"],
     ] {
         let mut args = sub.to_vec();
         args.push("--help");
@@ -596,6 +653,7 @@ fn docs_name_every_option() {
         &["rule", "show"],
         &["rule", "check"],
         &["export", "vrl"],
+        &["export", "vector"],
     ] {
         let mut args = sub.to_vec();
         args.push("--help");
