@@ -96,6 +96,16 @@ pub fn program(filter: &Filter) -> Result<String, String> {
         let _ = writeln!(o, "# exception: {}", one_line(x));
     }
     o += "# Regenerate it rather than edit it. Stateless: no max_alerts cap (see Vector's throttle).\n";
+    o += "sv_alert = false\n";
+    // The library's literal prefilter: a record that holds no member of one of its sets cannot match, so the
+    // walk and the rule are skipped for it (most records in real traffic). Tested on the event as JSON text,
+    // lowercased; kept only where that text shows every literal as it is (ASCII without `"`, `\` or control
+    // characters, which JSON writes as they are and lowercasing cannot merge with their neighbours).
+    let gate = prefilter_gate(&filter.prefilter_literals());
+    if let Some(g) = &gate {
+        o += "sv_text = downcase(encode_json(.))\n";
+        let _ = writeln!(o, "if {g} {{");
+    }
     // The walk.
     // The tables as parsed JSON, not VRL object literals: their type is then "an object", which keeps VRL's
     // type checking of the unrolled walk fast (literals' exact types make compiling take many seconds).
@@ -151,11 +161,39 @@ pub fn program(filter: &Filter) -> Result<String, String> {
     for leaf in &spec.leaves {
         write_leaf(&mut o, &leaf.path, &value(&leaf.value), leaf.only_if_absent);
     }
-    if config.mode == Mode::AlertsOnly {
-        o += "} else {\n  abort\n";
-    }
     o += "}\n";
+    if gate.is_some() {
+        o += "}\n";
+    }
+    if config.mode == Mode::AlertsOnly {
+        o += "if !sv_alert {\n  abort\n}\n";
+    }
     Ok(o)
+}
+
+/// The prefilter's sets as a VRL condition on `sv_text` (all sets, each any of its literals), or `None` when the
+/// prefilter is off or a literal could be written otherwise in JSON text or changed by lowercasing around it.
+fn prefilter_gate(sets: &[Vec<Vec<u8>>]) -> Option<String> {
+    let plain = |l: &[u8]| {
+        !l.is_empty()
+            && l
+                .iter()
+                .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ')
+    };
+    if sets.is_empty() || !sets.iter().flatten().all(|l| plain(l)) {
+        return None;
+    }
+    let any = |set: &Vec<Vec<u8>>| {
+        let each: Vec<String> = set
+            .iter()
+            .map(|l| {
+                let lit = String::from_utf8_lossy(&l.to_ascii_lowercase()).into_owned();
+                format!("contains(sv_text, {})", string(&lit))
+            })
+            .collect();
+        format!("({})", each.join(" || "))
+    };
+    Some(sets.iter().map(any).collect::<Vec<_>>().join(" && "))
 }
 
 /// One level of the walk: every object in `sv_front`, every key whose path so far is wanted (values) or a
