@@ -10,6 +10,8 @@
 //! of the command line (VRL has no recursion and no `while`; `chunks(s, 1)` gives the bytes).
 //!
 //! What the program does, per event:
+//! - tests the event, as lowercased JSON text, for the literals of svcshell's prefilter (a member of every set);
+//!   an event without them cannot match and is left as it is (or dropped under `alerts_only`) without the rest;
 //! - reads every field the rule and the exceptions test, and `message`, the way svcshell does: any split of a
 //!   dotted path into nested and dotted keys (`process.name`, `"process.name"`, `process."parent.name"`),
 //!   through arrays of objects, arrays flattened at the leaf (a walk over the event, unrolled once per path
@@ -176,8 +178,7 @@ pub fn program(filter: &Filter) -> Result<String, String> {
 fn prefilter_gate(sets: &[Vec<Vec<u8>>]) -> Option<String> {
     let plain = |l: &[u8]| {
         !l.is_empty()
-            && l
-                .iter()
+            && l.iter()
                 .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ')
     };
     if sets.is_empty() || !sets.iter().flatten().all(|l| plain(l)) {
