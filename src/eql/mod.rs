@@ -380,6 +380,24 @@ mod tests {
         assert!(Program::compile_query("process where a == \"\\u{1}\"", &mut f).is_err());
     }
 
+    /// `render` writes the shape the tree holds in its shortest form: `!=` for a negated single `==`, `not in`
+    /// for a negated list, parentheses only for a nested `and` / `or`.
+    #[test]
+    fn rendered_text_is_the_shortest_form() {
+        for (c, want) in [
+            (r#"not a == "b""#, r#"a != "b""#),
+            (r#"a not in ("b")"#, r#"a != "b""#),
+            (r#"not a in ("b", "c")"#, r#"a not in ("b", "c")"#),
+            (r#"not a in~ ("b")"#, r#"a not in~ ("b")"#),
+            (
+                r#"not (a == "b" or c == "d")"#,
+                r#"not (a == "b" or c == "d")"#,
+            ),
+        ] {
+            assert_eq!(render(&parse_condition(c).unwrap()), want, "{c}");
+        }
+    }
+
     /// `render` writes EQL that parses back to the same tree: every condition here (each operator, `!=` and
     /// `not in`, nesting that needs parentheses, escapes, field names that need backticks) and every rule file
     /// of the repository, clause by clause.
@@ -390,6 +408,7 @@ mod tests {
             r#"a != "b""#,
             r#"a in ("b", "c")"#,
             r#"a not in ("b")"#,
+            r#"a not in ("b", "c")"#,
             r#"a in~ ("B")"#,
             r#"a not in~ ("b", "C")"#,
             r#"a : "b*""#,
