@@ -372,10 +372,7 @@ fn write_expr(e: &Expr, s: &mut String) {
             }
             other => {
                 s.push_str("not ");
-                match other {
-                    Expr::Cmp { .. } | Expr::Not(_) => write_expr(other, s),
-                    _ => item(other, s),
-                }
+                item(other, s);
             }
         },
         Expr::Cmp { field, op, values } => {
