@@ -389,6 +389,13 @@ mod tests {
             (r#"a not in ("b")"#, r#"a != "b""#),
             (r#"not a in ("b", "c")"#, r#"a not in ("b", "c")"#),
             (r#"not a in~ ("b")"#, r#"a not in~ ("b")"#),
+            // Field names bare where they read back bare, backticks only where needed.
+            (r#"a.b_c == "d""#, r#"a.b_c == "d""#),
+            (r#"`in` == "b""#, r#"`in` == "b""#),
+            (r#"in.b == "c""#, r#"in.b == "c""#),
+            (r#"x.`1` == "e""#, r#"x.`1` == "e""#),
+            (r#"_x.y_z.@q == "c""#, r#"_x.y_z.@q == "c""#),
+            (r#"`a b`.c == "d""#, r#"`a b`.c == "d""#),
             (
                 r#"not (a == "b" or c == "d")"#,
                 r#"not (a == "b" or c == "d")"#,
