@@ -389,6 +389,9 @@ mod tests {
             (r#"a not in ("b")"#, r#"a != "b""#),
             (r#"not a in ("b", "c")"#, r#"a not in ("b", "c")"#),
             (r#"not a in~ ("b")"#, r#"a not in~ ("b")"#),
+            // Control characters as `\u{XX}`, every other character as it is.
+            ("a == \"x\u{1}y\u{7f}\"", r#"a == "x\u{01}y\u{7F}""#),
+            (r#"a == "é ſ\u{e9}""#, r#"a == "é ſé""#),
             // Field names bare where they read back bare, backticks only where needed.
             (r#"a.b_c == "d""#, r#"a.b_c == "d""#),
             (r#"`in` == "b""#, r#"`in` == "b""#),
